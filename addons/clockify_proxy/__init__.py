@@ -1,0 +1,13 @@
+"""clockify-proxy: mitmproxy addons that fix Clockify API requests on the fly."""
+
+from __future__ import annotations
+
+
+def make_addons() -> list:
+    """The addons, in the order their hooks must run (routing first: the others read its verdict)."""
+    from .router import ClockifyRouter
+    from .settings import ClockifySettings
+    from .timefix import ClockifyTimes
+
+    settings = ClockifySettings()
+    return [settings, ClockifyRouter(settings), ClockifyTimes(settings)]

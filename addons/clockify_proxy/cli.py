@@ -1,0 +1,51 @@
+"""`clockify-proxy`: mitmdump with the clockify-proxy addons built in.
+
+Every mitmdump flag passes through. The addons are part of the master rather than a `-s`
+script, so an option value that cannot be parsed stops start-up instead of silently
+unloading them. The proxy listens on 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+
+from mitmproxy import exceptions
+from mitmproxy.tools import cmdline
+from mitmproxy.tools.dump import DumpMaster
+from mitmproxy.tools.main import run
+
+from . import config, make_addons
+
+DEFAULT_LISTEN_HOST = "127.0.0.1"
+
+
+def own_set_options(argv: list[str]) -> list[str]:
+    """The `--set clockify_*=...` arguments, so the addons see them when they first configure."""
+    found = []
+    for i, arg in enumerate(argv):
+        value = None
+        if arg == "--set" and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif arg.startswith("--set="):
+            value = arg[len("--set="):]
+        if value and value.split("=", 1)[0] in config.SPECS:
+            found.append(value)
+    return found
+
+
+class ClockifyDumpMaster(DumpMaster):
+    def __init__(self, options, argv: list[str] = (), **kwargs) -> None:
+        super().__init__(options, **kwargs)
+        options.update(listen_host=DEFAULT_LISTEN_HOST)
+        options.set(*own_set_options(list(argv)), defer=True)
+        self.addons.add(*make_addons())
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        run(functools.partial(ClockifyDumpMaster, argv=args), cmdline.mitmdump, args)
+    except exceptions.OptionsError as e:
+        print(f"clockify-proxy: {e}", file=sys.stderr)
+        sys.exit(2)

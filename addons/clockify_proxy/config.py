@@ -1,0 +1,138 @@
+"""Where each clockify-proxy option takes its value from.
+
+Precedence, highest first: `--set name=value` (and mitmproxy's own config.yaml, which mitmproxy
+applies as if it were `--set`), the environment (`CLOCKIFY_*`), the config file, the default.
+An option set to an empty value counts as not set.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+DEFAULT_CONFIG_FILE = os.path.join("config", "clockify-proxy.toml")
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    name: str
+    is_list: bool
+    help: str
+
+    @property
+    def env(self) -> str:
+        return self.name.upper()
+
+
+OPTIONS: tuple[OptionSpec, ...] = (
+    OptionSpec(
+        "clockify_timezone",
+        False,
+        "IANA zone in which naive times (no Z, no offset) are read and report ranges are written, "
+        "e.g. Europe/Brussels. Default: the host's zone.",
+    ),
+    OptionSpec(
+        "clockify_upstream",
+        False,
+        "Base URL that receives all Clockify traffic instead of the real hosts (a mock, a staging "
+        "copy), in the regional layout: /api/v1, /report/v1, /pto/v1. Default: the real hosts.",
+    ),
+    OptionSpec(
+        "clockify_hosts",
+        True,
+        "Extra host names to treat as Clockify (e.g. a self-hosted domain). Repeat the option or "
+        "separate names with commas.",
+    ),
+    OptionSpec(
+        "clockify_config",
+        False,
+        f"Config file (TOML) with any of these options by name. Default: {DEFAULT_CONFIG_FILE} "
+        "in the current directory, when it exists.",
+    ),
+    OptionSpec(
+        "clockify_log_format",
+        False,
+        "Log format of clockify-proxy's events: auto (readable on a terminal, JSON lines "
+        "otherwise), json or console.",
+    ),
+)
+SPECS = {spec.name: spec for spec in OPTIONS}
+
+
+@dataclass(frozen=True)
+class Resolved:
+    value: object  # str, tuple[str, ...], or None when no source sets it
+    source: str  # "--set", "env CLOCKIFY_X", "config file PATH", "default"
+
+
+def _split(items: Sequence[str]) -> tuple[str, ...]:
+    return tuple(p.strip() for item in items for p in item.split(",") if p.strip())
+
+
+def resolve(
+    spec: OptionSpec,
+    set_value: object,
+    environ: Mapping[str, str],
+    file_values: Mapping[str, object],
+    file_name: str,
+) -> Resolved:
+    if spec.is_list:
+        if set_value:
+            return Resolved(_split(set_value), "--set")
+        if environ.get(spec.env, "").strip():
+            return Resolved(_split([environ[spec.env]]), f"env {spec.env}")
+        if spec.name in file_values:
+            value = file_values[spec.name]
+            items = [value] if isinstance(value, str) else value
+            return Resolved(_split(items), f"config file {file_name}")
+        return Resolved((), "default")
+    if isinstance(set_value, str) and set_value.strip():
+        return Resolved(set_value.strip(), "--set")
+    if environ.get(spec.env, "").strip():
+        return Resolved(environ[spec.env].strip(), f"env {spec.env}")
+    if spec.name in file_values:
+        return Resolved(file_values[spec.name].strip(), f"config file {file_name}")
+    return Resolved(None, "default")
+
+
+def load_file(path: str) -> dict[str, object]:
+    """Read a TOML config file; every key must be a known option with a value of the right type."""
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {path}: {e.strerror}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+    for key, value in data.items():
+        spec = SPECS.get(key)
+        if spec is None:
+            raise ConfigError(f"config file {path}: unknown option {key!r} (known: {', '.join(SPECS)})")
+        if key == "clockify_config":
+            raise ConfigError(f"config file {path}: clockify_config cannot be set in a config file")
+        ok = (
+            isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+            if spec.is_list
+            else isinstance(value, str)
+        )
+        if not ok:
+            kind = "a string or a list of strings" if spec.is_list else "a string"
+            raise ConfigError(f"config file {path}: {key} must be {kind}")
+    return data
+
+
+def config_file(set_value: str, environ: Mapping[str, str]) -> tuple[str | None, str]:
+    """The config file to read, and where that choice came from; None when there is none."""
+    if set_value.strip():
+        return set_value.strip(), "--set"
+    if environ.get("CLOCKIFY_CONFIG", "").strip():
+        return environ["CLOCKIFY_CONFIG"].strip(), "env CLOCKIFY_CONFIG"
+    if os.path.isfile(DEFAULT_CONFIG_FILE):
+        return DEFAULT_CONFIG_FILE, "default"
+    return None, "default"

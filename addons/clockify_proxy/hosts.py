@@ -1,0 +1,108 @@
+"""Which traffic is Clockify's API, which service it is for, and where it must go.
+
+Sources: ../shared/clockify/api-facts.md sections 1.1 and 7.1.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+CORE, REPORTS, PTO, AUDIT_LOG = "core", "reports", "pto", "auditlog"
+
+# The global hosts each serve one service, with paths starting at /v1 (core: /api/v1).
+GLOBAL_HOSTS = {
+    "api.clockify.me": CORE,
+    "reports.api.clockify.me": REPORTS,
+    "pto.api.clockify.me": PTO,
+    "auditlog-api.api.clockify.me": AUDIT_LOG,
+}
+SERVICE_HOST = {service: host for host, service in GLOBAL_HOSTS.items()}
+
+# Path prefixes of the regional, developer, subdomain and self-hosted layout (one host, every
+# service). `/reports` is the self-hosted form, `/auditlog` this proxy's own for the audit log.
+PREFIXES = {"/api": CORE, "/report": REPORTS, "/reports": REPORTS, "/pto": PTO, "/auditlog": AUDIT_LOG}
+SERVICE_PREFIX = {CORE: "/api", REPORTS: "/report", PTO: "/pto", AUDIT_LOG: "/auditlog"}
+
+# clockify.me names that serve the web app, docs or marketing, not the API.
+UI_HOSTS = frozenset(
+    {"clockify.me", "www.clockify.me", "app.clockify.me", "docs.clockify.me", "status.clockify.me",
+     "blog.clockify.me", "help.clockify.me", "marketplace.clockify.me"}
+)
+
+_HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+
+
+def normal_host(host: str) -> str:
+    return host.lower().rstrip(".")
+
+
+def valid_host_name(host: str) -> bool:
+    return bool(_HOST_NAME.match(normal_host(host)))
+
+
+def is_clockify_host(host: str, extra: frozenset[str] = frozenset()) -> bool:
+    host = normal_host(host)
+    if host in GLOBAL_HOSTS or host in extra:
+        return True
+    return host.endswith(".clockify.me") and host not in UI_HOSTS
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """A request to Clockify's API, located independently of the host that carries it."""
+
+    service: str
+    api_path: str  # from /v1 on, without the query: what the catalogue matches
+    rest: str  # path and query after the service prefix, e.g. "/v1/workspaces/1/time-entries?x=1"
+
+
+def api_call(host: str, path: str, *, known_host: bool) -> ApiCall | None:
+    """Locate a request. `known_host`: the host is a Clockify host (or the reverse-mode target)."""
+    path_only = path.split("?", 1)[0]
+    host = normal_host(host)
+    for prefix, service in PREFIXES.items():
+        if path_only.startswith(prefix + "/"):
+            rest = path[len(prefix):]
+            return ApiCall(service, path_only[len(prefix):], rest)
+    if path_only.startswith("/v1/") and (known_host or host in GLOBAL_HOSTS):
+        service = GLOBAL_HOSTS.get(host) or _service_from_path(path_only)
+        return ApiCall(service, path_only, path)
+    return None
+
+
+def _service_from_path(path: str) -> str:
+    if "/reports/" in path or "/shared-reports" in path:
+        return REPORTS
+    if path.endswith("/audit-log"):
+        return AUDIT_LOG
+    return CORE
+
+
+def global_url(call: ApiCall, scheme: str = "https") -> str:
+    """Where a call goes on Clockify's global hosts: each service on its own host."""
+    if call.service == CORE:
+        return f"{scheme}://{SERVICE_HOST[CORE]}/api{call.rest}"
+    return f"{scheme}://{SERVICE_HOST[call.service]}{call.rest}"
+
+
+def upstream_url(base: str, call: ApiCall) -> str:
+    """Where a call goes on a single-host upstream, in the regional layout (/api/v1, /report/v1, ...)."""
+    return base.rstrip("/") + SERVICE_PREFIX[call.service] + call.rest
+
+
+def parse_upstream(url: str) -> str:
+    """Validate a `clockify_upstream` base URL; raise ValueError with the reason."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"{url!r} must start with http:// or https://")
+    if not parts.hostname:
+        raise ValueError(f"{url!r} has no host")
+    try:
+        parts.port
+    except ValueError:
+        raise ValueError(f"{url!r} has an invalid port") from None
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"{url!r} must be a plain base URL (no query, fragment or credentials)")
+    return url.rstrip("/")

@@ -1,0 +1,243 @@
+"""Decide, for one request, what each time field must become for Clockify to read what the client meant.
+
+Pure: takes parsed values and a zone, returns a plan of edits, notes and an optional rejection.
+The mitmproxy glue applies the plan to the real body or query.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+
+from . import timevalues as tv
+from . import zones
+from .catalogue import Endpoint, Kind
+
+# A timer that starts this far ahead of the proxy's clock is flagged; less is clock skew.
+FUTURE_TIMER_TOLERANCE = timedelta(minutes=1)
+
+# RFC 3339 in UTC as Clockify writes it, optionally with a fraction: kept byte for byte.
+_RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
+
+
+@dataclass(frozen=True)
+class Zone:
+    """The zone a request's naive times are read in, and where that choice came from."""
+
+    name: str
+    tz: tzinfo
+    source: str  # "header", "option", ...
+
+
+@dataclass(frozen=True)
+class Edit:
+    where: str  # "body", "query" or "form"
+    path: tuple  # keys and array indices from the body's root; (name,) for query and form
+    before: object  # None for a field the proxy added
+    after: str
+    note: str | None = None
+    added: bool = False  # a member the proxy adds to the object at path[:-1]
+
+    @property
+    def label(self) -> str:
+        return label(self.where, self.path)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    diagnosis: str  # stable slug, also sent as X-Clockify-Proxy-Diagnosis
+    message: str
+
+
+@dataclass
+class Plan:
+    edits: list[Edit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # worth telling the client (fold read, values left alone)
+    warnings: list[str] = field(default_factory=list)  # diagnosis slugs of forwarded-but-suspect requests
+    rejection: Rejection | None = None
+
+
+def label(where: str, path: tuple) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return f"?{text}" if where == "query" else text
+
+
+def tokens(field_path: str) -> list[str]:
+    return [t for t in field_path.replace("[]", ".[]").split(".") if t]
+
+
+def values_at(doc: object, path_tokens: list[str], prefix: tuple = ()) -> Iterator[tuple[tuple, object]]:
+    """(concrete path, value) for each value a catalogue path names in a JSON document."""
+    if not path_tokens:
+        yield prefix, doc
+        return
+    head, rest = path_tokens[0], path_tokens[1:]
+    if head == "[]":
+        if isinstance(doc, list):
+            for i, item in enumerate(doc):
+                yield from values_at(item, rest, prefix + (i,))
+    elif isinstance(doc, dict) and head in doc:
+        yield from values_at(doc[head], rest, prefix + (head,))
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """One field as the proxy understood it."""
+
+    sent: str
+    after: str  # equal to `sent` when unchanged
+    point: datetime | None  # comparable value for range checks (aware UTC, or naive wall clock for reports)
+    note: str | None = None
+
+
+def _read_instant(text: str, kind: Kind, zone: Zone) -> _Reading | None:
+    value = tv.parse(text)
+    if value.date_only:
+        return None  # a calendar date in an instant field: not ours to guess
+    if kind is Kind.CALENDAR_DAY:
+        if value.zulu:
+            return _Reading(text, text, None)
+        return _Reading(text, f"{value.wall:%Y-%m-%d}T00:00:00Z", None)
+    meant = tv.instant(value, zone.tz, zone.name)
+    keep = _RFC3339_UTC.match(text) and not (kind is Kind.INSTANT_SECONDS and value.frac)
+    return _Reading(text, text if keep else tv.format_utc(meant.utc), meant.utc, meant.note)
+
+
+def _read_report(text: str, zone: Zone) -> _Reading | None:
+    value = tv.parse(text)
+    if value.date_only:
+        return None
+    if value.offset is None:
+        # Already a wall clock, read by Clockify in the report's zone: as the client meant.
+        return _Reading(text, text, value.wall)
+    meant = tv.instant(value, zone.tz, zone.name)
+    wall = tv.wall_clock(meant.utc, zone.tz)
+    return _Reading(text, tv.format_wall(wall, value.frac), wall)
+
+
+def _read(text: object, kind: Kind, zone: Zone) -> _Reading | None:
+    """How the field must be written; None where the proxy leaves it alone."""
+    if kind in (Kind.DATE, Kind.TIME_OF_DAY) or not isinstance(text, str):
+        return None
+    if kind is Kind.REPORT_RANGE:
+        return _read_report(text, zone)
+    return _read_instant(text, kind, zone)
+
+
+def _report_zone(endpoint: Endpoint, doc: object, zone: Zone, plan: Plan) -> Zone | None:
+    """The zone a report body is read in; adds the field to the plan when the body has none."""
+    if endpoint.zone_field is None:
+        return zone
+    *parent, key = tokens(endpoint.zone_field)
+    containers = [c for _, c in values_at(doc, parent)]
+    if len(containers) != 1 or not isinstance(containers[0], dict):
+        return zone
+    container = containers[0]
+    named = container.get(key)
+    if named is None:
+        if any(f in container for f in ("dateRangeStart", "dateRangeEnd")):
+            path = tuple(parent) + (key,)
+            note = f"zone from {zone.source}"
+            plan.edits.append(Edit("body", path, None, zone.name, note, added=key not in container))
+        return zone
+    try:
+        return Zone(named, zones.zone(named), "body")
+    except zones.UnknownZone:
+        plan.notes.append(
+            f"{label('body', tuple(parent) + (key,))} {named!r} is not an IANA zone: report range left unchanged"
+        )
+        return None
+
+
+def plan_fields(
+    endpoint: Endpoint,
+    where: str,
+    rules: dict[str, Kind],
+    values: dict[tuple, object] | object,
+    zone: Zone,
+    now: datetime,
+) -> Plan:
+    """The plan for one location of a request.
+
+    `values` is the parsed JSON document for "body"; for "query" and "form", a dict from
+    (name,) to the value (a name that occurs twice is not given: it is left alone).
+    """
+    plan = Plan()
+    read_zone = zone
+    if where == "body":
+        read_zone = _report_zone(endpoint, values, zone, plan)
+    readings: dict[tuple, _Reading] = {}
+    for field_path, kind in rules.items():
+        if where == "body":
+            found = values_at(values, tokens(field_path))
+        else:
+            found = [((field_path,), values[(field_path,)])] if (field_path,) in values else []
+        for path, value in found:
+            if kind is Kind.REPORT_RANGE and read_zone is None:
+                continue
+            try:
+                reading = _read(value, kind, read_zone)
+            except tv.NonexistentLocalTime as e:
+                plan.rejection = Rejection("nonexistent-local-time", f"{label(where, path)}: {e}")
+                return plan
+            except tv.NotATime as e:
+                plan.notes.append(f"{label(where, path)} left unchanged: {e}")
+                continue
+            if reading is None:
+                continue
+            readings[path] = reading
+            if reading.note:
+                plan.notes.append(f"{label(where, path)}: {reading.note}")
+            if reading.after != reading.sent:
+                plan.edits.append(Edit(where, path, reading.sent, reading.after, reading.note))
+    _check_ranges(endpoint, where, readings, read_zone, plan)
+    if where == "body" and endpoint.starts_timer and plan.rejection is None:
+        _check_timer(values, readings, now, plan)
+    return plan
+
+
+def _check_ranges(endpoint: Endpoint, where: str, readings: dict, zone: Zone | None, plan: Plan) -> None:
+    for start_field, end_field in endpoint.ranges:
+        start_tokens, end_tokens = tokens(start_field), tokens(end_field)
+        for path, start in readings.items():
+            if len(path) != len(start_tokens) or path[-1] != start_tokens[-1]:
+                continue
+            end = readings.get(path[:-1] + (end_tokens[-1],))
+            if end is None or start.point is None or end.point is None or start.point <= end.point:
+                continue
+            end_path = path[:-1] + (end_tokens[-1],)
+            plan.rejection = Rejection(
+                "start-after-end",
+                f"Start datetime {start.after} is greater than end datetime {end.after}. "
+                f"clockify-proxy did not send this request: {label(where, path)} was sent as "
+                f"{start.sent!r} and {label(where, end_path)} as {end.sent!r}; "
+                f"{_understood(start, end, zone)}. Send both in UTC "
+                f"(YYYY-MM-DDTHH:MM:SSZ) or with their UTC offset, and check that the start comes first.",
+            )
+            return
+
+
+def _understood(start: _Reading, end: _Reading, zone: Zone | None) -> str:
+    if start.point.tzinfo is None:  # report wall clocks
+        where = f" in {zone.name}" if zone else ""
+        return f"read as wall clock{where}: {start.after} to {end.after}"
+    return (
+        f"understood (naive times in {zone.name}, from {zone.source}) as "
+        f"{tv.format_utc(start.point)} to {tv.format_utc(end.point)}"
+    )
+
+
+def _check_timer(doc: object, readings: dict, now: datetime, plan: Plan) -> None:
+    if not isinstance(doc, dict) or doc.get("end") is not None:
+        return
+    start = readings.get(("start",))
+    if start is not None and start.point is not None and start.point > now + FUTURE_TIMER_TOLERANCE:
+        plan.warnings.append("timer-starts-in-future")
+        plan.notes.append(
+            f"start {tv.format_utc(start.point)} is later than now ({tv.format_utc(now)}): "
+            f"the running timer would show a negative duration"
+        )

@@ -1,0 +1,94 @@
+"""The clockify_* options: declared, resolved (--set, environment, config file, default), validated."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from mitmproxy import ctx, exceptions
+
+from . import config, hosts, logs, zones
+from .normalize import Zone
+
+LOG_FORMATS = ("auto", "json", "console")
+
+
+@dataclass(frozen=True)
+class Settings:
+    zone: Zone = field(default_factory=lambda: Zone("UTC", zones.zone("UTC"), "default"))
+    upstream: str | None = None
+    extra_hosts: frozenset[str] = frozenset()
+    log_format: str = "auto"
+
+
+class ClockifySettings:
+    """Owns the shared options; other addons read `.current`."""
+
+    def __init__(self) -> None:
+        self.current = Settings()
+
+    def load(self, loader) -> None:
+        # Every option is a plain string (or list of strings): mitmproxy silently drops a script
+        # whose typed option gets an unparsable --set value, so parsing happens in configure().
+        for spec in config.OPTIONS:
+            if spec.is_list:
+                loader.add_option(spec.name, Sequence[str], [], spec.help)
+            else:
+                loader.add_option(spec.name, str, "", spec.help)
+
+    def configure(self, updated: set[str]) -> None:
+        if not updated & config.SPECS.keys():
+            return
+        self.current = build({name: getattr(ctx.options, name) for name in config.SPECS}, os.environ)
+        logs.setup(self.current.log_format)
+        if self.current.zone.source == "fallback":
+            logging.getLogger(logs.LOGGER_NAME).warning(
+                "clockify_timezone: the host's zone has no IANA name; naive times are read in UTC"
+            )
+
+
+def build(set_values: dict[str, object], environ) -> Settings:
+    """Resolve and validate every option; raise OptionsError naming the option at fault."""
+    file_name, _ = config.config_file(set_values.get("clockify_config") or "", environ)
+    try:
+        file_values = config.load_file(file_name) if file_name else {}
+    except config.ConfigError as e:
+        raise exceptions.OptionsError(f"clockify_config: {e}") from None
+
+    def get(name: str) -> config.Resolved:
+        return config.resolve(config.SPECS[name], set_values.get(name), environ, file_values, file_name or "")
+
+    tz_opt = get("clockify_timezone")
+    if tz_opt.value is None:
+        host_zone = zones.host_zone_name()
+        zone = Zone(host_zone or "UTC", zones.zone(host_zone or "UTC"), "host" if host_zone else "fallback")
+    else:
+        try:
+            zone = Zone(tz_opt.value, zones.zone(tz_opt.value), f"clockify_timezone ({tz_opt.source})")
+        except zones.UnknownZone as e:
+            raise exceptions.OptionsError(f"clockify_timezone (from {tz_opt.source}): {e}") from None
+
+    upstream_opt = get("clockify_upstream")
+    upstream = None
+    if upstream_opt.value is not None:
+        try:
+            upstream = hosts.parse_upstream(upstream_opt.value)
+        except ValueError as e:
+            raise exceptions.OptionsError(f"clockify_upstream (from {upstream_opt.source}): {e}") from None
+
+    hosts_opt = get("clockify_hosts")
+    for name in hosts_opt.value:
+        if not hosts.valid_host_name(name):
+            raise exceptions.OptionsError(
+                f"clockify_hosts (from {hosts_opt.source}): {name!r} is not a host name"
+            )
+
+    format_opt = get("clockify_log_format")
+    log_format = format_opt.value or "auto"
+    if log_format not in LOG_FORMATS:
+        raise exceptions.OptionsError(
+            f"clockify_log_format (from {format_opt.source}): {log_format!r} is not one of {', '.join(LOG_FORMATS)}"
+        )
+    return Settings(zone, upstream, frozenset(hosts.normal_host(h) for h in hosts_opt.value), log_format)

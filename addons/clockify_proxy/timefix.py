@@ -1,0 +1,284 @@
+"""Rewrite the time fields of Clockify requests so that Clockify reads the instant the client meant."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from urllib.parse import quote, unquote, unquote_plus
+
+from mitmproxy import http
+
+from . import catalogue, jsonsplice, logs, zones
+from .normalize import Edit, Plan, Zone, plan_fields
+from .router import API_PATH, is_clockify_flow
+from .settings import ClockifySettings
+
+ZONE_HEADER = "X-Clockify-Proxy-Timezone"
+FIXED_HEADER = "X-Clockify-Proxy-Fixed"
+WARNING_HEADER = "X-Clockify-Proxy-Warning"
+NOTE_HEADER = "X-Clockify-Proxy-Note"
+DIAGNOSIS_HEADER = "X-Clockify-Proxy-Diagnosis"
+
+# Bodies above this are forwarded unchanged (and logged): parsing them would stall every
+# connection of the proxy, and no Clockify request is this large.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+MAX_HEADER_CHARS = 2000
+
+# flow.metadata keys
+ZONE_REQUESTED = "clockify.zone_header"
+FIXED = "clockify.fixed"
+WARNINGS = "clockify.warnings"
+NOTES = "clockify.notes"
+
+
+class BodyUnchanged(Exception):
+    """The body cannot be fixed safely; it is forwarded as it came, and the reason is logged."""
+
+
+def is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media in ("", "text/plain") or media.endswith("/json") or media.endswith("+json")
+
+
+def local_error(status: int, diagnosis: str, message: str) -> http.Response:
+    """A response from the proxy itself, shaped like Clockify's errors."""
+    body = json.dumps({"message": message, "code": 501}).encode()
+    return http.Response.make(
+        status, body, {"Content-Type": "application/json", DIAGNOSIS_HEADER: diagnosis}
+    )
+
+
+def header_text(items: list[str]) -> str:
+    """Header-safe: printable ASCII, bounded length."""
+    text = "; ".join(items)
+    text = re.sub(r"[^\x20-\x7e]", "?", text)
+    return text if len(text) <= MAX_HEADER_CHARS else text[: MAX_HEADER_CHARS - 3] + "..."
+
+
+# -- query -----------------------------------------------------------------------------------
+
+
+def fix_query(path: str, endpoint: catalogue.Endpoint, zone: Zone, now: datetime) -> tuple[str, Plan]:
+    """The path with its query's time values rewritten; other parameters keep their exact bytes."""
+    base, sep, query = path.partition("?")
+    if not sep or not endpoint.query:
+        return path, Plan()
+    parts = query.split("&")
+    positions: dict[str, list[int]] = {}
+    values: dict[tuple, str] = {}
+    for i, part in enumerate(parts):
+        raw_name, _, raw_value = part.partition("=")
+        name = unquote_plus(raw_name)
+        if name in endpoint.query:
+            positions.setdefault(name, []).append(i)
+            # `unquote`, not `unquote_plus`: a raw "+02:00" offset is a plus, not a space.
+            values[(name,)] = unquote(raw_value)
+    for name, where in positions.items():
+        if len(where) > 1:  # repeated: which one the server reads is not ours to guess
+            del values[(name,)]
+    plan = plan_fields(endpoint, "query", endpoint.query, values, zone, now)
+    for edit in plan.edits:
+        i = positions[edit.path[0]][0]
+        parts[i] = parts[i].partition("=")[0] + "=" + quote(edit.after, safe=":")
+    return (base + "?" + "&".join(parts)) if plan.edits else path, plan
+
+
+# -- JSON body -------------------------------------------------------------------------------
+
+
+def fix_json(content: bytes, endpoint: catalogue.Endpoint, zone: Zone, now: datetime) -> tuple[bytes, Plan]:
+    """The body with its time values rewritten; raises BodyUnchanged where that is not safe."""
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BodyUnchanged("body is not UTF-8") from None
+    try:
+        doc = json.loads(text)
+    except ValueError as e:
+        raise BodyUnchanged(f"body is not valid JSON ({e})") from None
+    plan = plan_fields(endpoint, "body", endpoint.body, doc, zone, now)
+    if not plan.edits or plan.rejection:
+        return content, plan
+    replace = {e.path: e.after for e in plan.edits if not e.added}
+    add = {e.path[:-1]: (e.path[-1], e.after) for e in plan.edits if e.added}
+    try:
+        new_text = jsonsplice.splice(text, replace, add)
+    except jsonsplice.SpliceError as e:
+        raise BodyUnchanged(f"body could not be edited safely ({e})") from None
+    _apply(doc, plan.edits)
+    if json.loads(new_text) != doc:  # a last guard: never forward a body that says something else
+        raise BodyUnchanged("edited body did not match the intended values")
+    return new_text.encode("utf-8"), plan
+
+
+def _apply(doc, edits: list[Edit]) -> None:
+    for edit in edits:
+        target = doc
+        for part in edit.path[:-1]:
+            target = target[part]
+        target[edit.path[-1]] = edit.after
+
+
+# -- multipart form --------------------------------------------------------------------------
+
+_DISPOSITION_NAME = re.compile(rb'(?i)content-disposition:[^\r\n]*?;\s*name="([^"]*)"')
+_FILENAME = re.compile(rb'(?i)content-disposition:[^\r\n]*filename')
+
+
+def _boundary(content_type: str) -> bytes | None:
+    m = re.search(r'boundary="?([^";]+)"?', content_type, re.IGNORECASE)
+    return m.group(1).encode("latin-1") if m else None
+
+
+def form_values(body: bytes, boundary: bytes) -> dict[str, list[tuple[int, int]]]:
+    """Spans of the plain (non-file) parts' values, by part name."""
+    delimiter = b"--" + boundary
+    found: dict[str, list[tuple[int, int]]] = {}
+    start = body.find(delimiter)
+    while start != -1:
+        head_start = start + len(delimiter)
+        if body[head_start : head_start + 2] == b"--":
+            break
+        head_end = body.find(b"\r\n\r\n", head_start)
+        end = body.find(b"\r\n" + delimiter, head_end + 4) if head_end != -1 else -1
+        if end == -1:
+            raise BodyUnchanged("multipart body is truncated")
+        head = body[head_start:head_end]
+        name = _DISPOSITION_NAME.search(head)
+        if name and not _FILENAME.search(head):
+            found.setdefault(name.group(1).decode("utf-8", "replace"), []).append((head_end + 4, end))
+        start = end + 2
+    return found
+
+
+def fix_form(body: bytes, content_type: str, endpoint: catalogue.Endpoint, zone: Zone, now: datetime) -> tuple[bytes, Plan]:
+    boundary = _boundary(content_type)
+    if not boundary:
+        raise BodyUnchanged("multipart body without boundary")
+    spans = form_values(body, boundary)
+    values = {}
+    for name in endpoint.form:
+        if len(spans.get(name, ())) == 1:
+            start, end = spans[name][0]
+            try:
+                values[(name,)] = body[start:end].decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+    plan = plan_fields(endpoint, "form", endpoint.form, values, zone, now)
+    for edit in sorted(plan.edits, key=lambda e: spans[e.path[0]][0][0], reverse=True):
+        start, end = spans[edit.path[0]][0]
+        body = body[:start] + edit.after.encode() + body[end:]
+    return body, plan
+
+
+# -- the addon -------------------------------------------------------------------------------
+
+
+class ClockifyTimes:
+    """Time normalisation for Clockify requests (see catalogue.py for the rules)."""
+
+    def __init__(self, settings: ClockifySettings) -> None:
+        self.settings = settings
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if not is_clockify_flow(flow):
+            return
+        # Removed before anything is forwarded, even for a streamed body: it is ours, not Clockify's.
+        requested = flow.request.headers.get(ZONE_HEADER)
+        if requested is not None:
+            del flow.request.headers[ZONE_HEADER]
+            flow.metadata[ZONE_REQUESTED] = requested.strip()
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live or not is_clockify_flow(flow):
+            return
+        log = logs.get().bind(method=flow.request.method, host=flow.request.pretty_host, path=flow.request.path.split("?")[0])
+        zone = self.settings.current.zone
+        requested = flow.metadata.get(ZONE_REQUESTED)
+        if requested is not None:
+            try:
+                zone = Zone(requested, zones.zone(requested), f"{ZONE_HEADER} header")
+            except zones.UnknownZone as e:
+                message = f"{ZONE_HEADER}: {e}. clockify-proxy did not send this request."
+                flow.response = local_error(400, "unknown-timezone", message)
+                log.warning("request.rejected", diagnosis="unknown-timezone", reason=message)
+                return
+        endpoint = catalogue.find(flow.request.method, flow.metadata[API_PATH])
+        if endpoint is None:
+            return
+        now = datetime.now(timezone.utc)
+        new_path, plan = fix_query(flow.request.path, endpoint, zone, now)
+        plans = [plan]
+        new_body, unchanged_reason = None, None
+        if plan.rejection is None and (endpoint.body or endpoint.form):
+            try:
+                new_body, body_plan = self._fix_body(flow.request, endpoint, zone, now)
+                plans.append(body_plan)
+            except BodyUnchanged as e:
+                unchanged_reason = str(e)
+        rejection = next((p.rejection for p in plans if p.rejection), None)
+        edits = [e for p in plans for e in p.edits]
+        notes = [n for p in plans for n in p.notes]
+        warnings = [w for p in plans for w in p.warnings]
+        if any("happens twice" in n for n in notes):
+            warnings.append("ambiguous-local-time")
+        if rejection:
+            flow.response = local_error(400, rejection.diagnosis, rejection.message)
+            log.warning("request.rejected", diagnosis=rejection.diagnosis, reason=rejection.message, zone=zone.name)
+            return
+        if new_path != flow.request.path:
+            flow.request.path = new_path
+        if new_body is not None and new_body != flow.request.content:
+            flow.request.content = new_body
+        if edits:
+            flow.metadata[FIXED] = [e.label for e in edits]
+        if warnings:
+            flow.metadata[WARNINGS] = warnings
+        if notes:
+            flow.metadata[NOTES] = notes
+        if unchanged_reason:
+            log.warning("request.body_unchanged", reason=unchanged_reason)
+        if edits:
+            log.info(
+                "request.fixed",
+                zone=zone.name,
+                zone_source=zone.source,
+                changes=[{"field": e.label, "before": e.before, "after": e.after} for e in edits],
+                notes=notes or None,
+                warnings=warnings or None,
+            )
+        elif notes or warnings:
+            log.info("request.flagged", zone=zone.name, notes=notes, warnings=warnings or None)
+
+    def _fix_body(self, request: http.Request, endpoint: catalogue.Endpoint, zone: Zone, now: datetime):
+        if request.raw_content is None:
+            raise BodyUnchanged("body was streamed (stream_large_bodies): forwarded as it came")
+        if not request.raw_content:
+            return None, Plan()
+        content_type = request.headers.get("content-type", "")
+        is_form = content_type.lower().startswith("multipart/form-data")
+        if not (is_form and endpoint.form) and not (is_json_type(content_type) and endpoint.body):
+            raise BodyUnchanged(f"content type {content_type!r} is not one this endpoint's times are read from")
+        if len(request.raw_content) > MAX_BODY_BYTES:
+            raise BodyUnchanged(f"body is larger than {MAX_BODY_BYTES} bytes")
+        try:
+            content = request.get_content(strict=True)
+        except ValueError as e:
+            raise BodyUnchanged(f"body cannot be decoded ({e})") from None
+        if len(content) > MAX_BODY_BYTES:
+            raise BodyUnchanged(f"decoded body is larger than {MAX_BODY_BYTES} bytes")
+        if is_form:
+            return fix_form(content, content_type, endpoint, zone, now)
+        return fix_json(content, endpoint, zone, now)
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        if not flow.response:
+            return
+        headers = flow.response.headers
+        if FIXED in flow.metadata:
+            headers[FIXED_HEADER] = header_text([",".join(flow.metadata[FIXED])])
+        if WARNINGS in flow.metadata:
+            headers[WARNING_HEADER] = ",".join(dict.fromkeys(flow.metadata[WARNINGS]))
+        if NOTES in flow.metadata:
+            headers[NOTE_HEADER] = header_text(flow.metadata[NOTES])

@@ -1,0 +1,142 @@
+"""Parsing and writing the time values of Clockify requests.
+
+Pure functions, no mitmproxy. Zones come from python-dateutil; DST gaps and folds are
+decided here on purpose rather than left to whatever the tz library does by default.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+
+from dateutil import tz
+
+UTC = timezone.utc
+
+# ISO 8601 / RFC 3339 as clients really send it: `T` or a space between date and time,
+# optional seconds and fraction, `Z`, `±HH:MM`, `±HHMM` or `±HH`. A space before the offset
+# digits is what a raw `+02:00` turns into when a query string is form-decoded.
+_ISO = re.compile(
+    r"""^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})
+    (?:[Tt\x20](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?
+       (?:(?P<z>[Zz])|(?P<sign>[+\-\x20])(?P<oh>\d{2})(?::?(?P<om>\d{2}))?)?
+    )?$""",
+    re.VERBOSE,
+)
+
+
+class NotATime(ValueError):
+    """The text is not a date or date-time that can be read without guessing."""
+
+
+class NonexistentLocalTime(ValueError):
+    """A wall-clock time that the zone skips (spring-forward gap)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimeText:
+    """A date or date-time string, split into what the client wrote."""
+
+    text: str
+    wall: datetime  # naive, as written (fraction cut to microseconds)
+    frac: str  # fraction digits as written, "" when none
+    offset: timedelta | None  # None for a naive value; zero for `Z` and `+00:00`
+    date_only: bool
+
+    @property
+    def zulu(self) -> bool:
+        return self.text[-1] in "Zz"
+
+
+def parse(text: str) -> TimeText:
+    """Split a date or date-time string; raise NotATime for anything else."""
+    m = _ISO.match(text) if isinstance(text, str) else None
+    if not m:
+        raise NotATime(f"{text!r} is not an ISO 8601 date or date-time")
+    g = m.groupdict()
+    frac = g["frac"] or ""
+    try:
+        wall = datetime(
+            int(g["y"]),
+            int(g["mo"]),
+            int(g["d"]),
+            int(g["h"] or 0),
+            int(g["mi"] or 0),
+            int(g["s"] or 0),
+            int(frac[:6].ljust(6, "0")) if frac else 0,
+        )
+    except ValueError as e:
+        raise NotATime(f"{text!r} is not a valid date or time: {e}") from None
+    offset = None
+    if g["z"]:
+        offset = timedelta(0)
+    elif g["sign"]:
+        hours, minutes = int(g["oh"]), int(g["om"] or 0)
+        if hours > 23 or minutes > 59:
+            raise NotATime(f"{text!r} has an invalid UTC offset")
+        offset = timedelta(hours=hours, minutes=minutes)
+        if g["sign"] == "-":
+            offset = -offset
+    return TimeText(text, wall, frac, offset, date_only=g["h"] is None)
+
+
+@dataclass(frozen=True, slots=True)
+class Instant:
+    """The UTC instant a value stands for, and how it was read."""
+
+    utc: datetime  # aware, UTC
+    note: str | None = None  # e.g. why an ambiguous wall clock was read one way
+
+
+def instant(value: TimeText, zone: tzinfo, zone_name: str) -> Instant:
+    """The instant a date-time means: its offset if it has one, else its wall clock in `zone`.
+
+    A wall clock that the zone skips raises NonexistentLocalTime; one that happens twice is read
+    as the first occurrence (the earlier instant), and the note says so.
+    """
+    if value.offset is not None:
+        try:
+            return Instant((value.wall - value.offset).replace(tzinfo=UTC))
+        except OverflowError:
+            raise NotATime(f"{value.text!r} is out of range") from None
+    local = value.wall.replace(tzinfo=zone)
+    if not tz.datetime_exists(local):
+        raise NonexistentLocalTime(
+            f"{value.text} does not exist in {zone_name}: the clocks skip it (daylight saving "
+            f"time starts). Send the time with an explicit offset or in UTC."
+        )
+    note = None
+    if tz.datetime_ambiguous(local):
+        local = tz.enfold(local, fold=0)
+        note = (
+            f"{value.text} happens twice in {zone_name} (daylight saving time ends); "
+            f"read as the first occurrence, {format_offset_time(local)}"
+        )
+    try:
+        return Instant(local.astimezone(UTC), note)
+    except OverflowError:
+        raise NotATime(f"{value.text!r} is out of range") from None
+
+
+def format_utc(moment: datetime) -> str:
+    """Clockify's instant form: `YYYY-MM-DDTHH:MM:SSZ`, second precision."""
+    moment = moment.astimezone(UTC)
+    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment:%H:%M:%S}Z"
+
+
+def format_offset_time(moment: datetime) -> str:
+    """A time with its offset, for messages: `2024-10-27T02:30:00+02:00`."""
+    text = moment.isoformat(timespec="seconds")
+    return text.replace("+00:00", "Z") if moment.utcoffset() == timedelta(0) else text
+
+
+def format_wall(moment: datetime, frac: str) -> str:
+    """A wall clock without zone, keeping the fraction digits the client wrote."""
+    text = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment:%H:%M:%S}"
+    return f"{text}.{frac}" if frac else text
+
+
+def wall_clock(moment: datetime, zone: tzinfo) -> datetime:
+    """The naive wall clock that an instant shows in `zone`."""
+    return moment.astimezone(zone).replace(tzinfo=None)
