@@ -1,0 +1,2 @@
+"""Helpers for the end-to-end tests: a fake Clockify upstream, throwaway certificates, and
+a real `clockify-proxy` subprocess."""
