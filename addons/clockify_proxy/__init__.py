@@ -5,9 +5,11 @@ from __future__ import annotations
 
 def make_addons() -> list:
     """The addons, in the order their hooks must run (routing first: the others read its verdict)."""
+    from .events import ClockifyEvents
+    from .keys import ClockifyKeys
     from .router import ClockifyRouter
     from .settings import ClockifySettings
     from .timefix import ClockifyTimes
 
     settings = ClockifySettings()
-    return [settings, ClockifyRouter(settings), ClockifyTimes(settings)]
+    return [settings, ClockifyRouter(settings), ClockifyKeys(settings), ClockifyTimes(settings), ClockifyEvents()]

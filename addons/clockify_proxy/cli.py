@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 import sys
 
-from mitmproxy import exceptions
+from mitmproxy import addons, exceptions, master
+from mitmproxy.addons import dumper, errorcheck, keepserving, readfile
 from mitmproxy.tools import cmdline
 from mitmproxy.tools.dump import DumpMaster
 from mitmproxy.tools.main import run
@@ -35,11 +36,17 @@ def own_set_options(argv: list[str]) -> list[str]:
 
 
 class ClockifyDumpMaster(DumpMaster):
-    def __init__(self, options, argv: list[str] = (), **kwargs) -> None:
-        super().__init__(options, **kwargs)
+    """DumpMaster with our addons where `-s` scripts sit: before the flow printer."""
+
+    def __init__(self, options, argv: list[str] = (), loop=None, with_termlog=True, with_dumper=True) -> None:
+        master.Master.__init__(self, options, event_loop=loop, with_termlog=with_termlog)
+        self.addons.add(*addons.default_addons())
         options.update(listen_host=DEFAULT_LISTEN_HOST)
         options.set(*own_set_options(list(argv)), defer=True)
         self.addons.add(*make_addons())
+        if with_dumper:
+            self.addons.add(dumper.Dumper())
+        self.addons.add(keepserving.KeepServing(), readfile.ReadFileStdin(), errorcheck.ErrorCheck())
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,6 +24,7 @@ class OptionSpec:
     name: str
     is_list: bool
     help: str
+    secret: bool = False  # never read from the config file, which is easy to commit by mistake
 
     @property
     def env(self) -> str:
@@ -54,6 +55,38 @@ OPTIONS: tuple[OptionSpec, ...] = (
         False,
         f"Config file (TOML) with any of these options by name. Default: {DEFAULT_CONFIG_FILE} "
         "in the current directory, when it exists.",
+    ),
+    OptionSpec(
+        "clockify_api_key",
+        False,
+        "Clockify API key added as X-Api-Key to Clockify requests that carry no credential. Prefer "
+        "CLOCKIFY_API_KEY or clockify_api_key_file: a --set value is visible in the process list.",
+        secret=True,
+    ),
+    OptionSpec(
+        "clockify_api_key_file",
+        False,
+        "File holding the API key (a Docker or Kubernetes secret), or lines scope=key with scope "
+        "global, euc1, use2, euw2, apse2, developer or a host name.",
+    ),
+    OptionSpec(
+        "clockify_api_keys",
+        True,
+        "Keys bound to a region or host, as scope=key (scope: global, euc1, use2, euw2, apse2, "
+        "developer or a host name). Keys are region-bound: a global key fails on euc1.",
+        secret=True,
+    ),
+    OptionSpec(
+        "clockify_key_mode",
+        False,
+        "add: add the key only where the client sent no X-Api-Key or X-Addon-Token (default); "
+        "replace: send the configured key instead of the client's credential; off: never add a key.",
+    ),
+    OptionSpec(
+        "clockify_allow_remote",
+        False,
+        "true to listen on a non-loopback address without proxyauth (e.g. in a private Docker "
+        "network). Without it, such a listen address needs proxyauth.",
     ),
     OptionSpec(
         "clockify_log_format",
@@ -116,6 +149,11 @@ def load_file(path: str) -> dict[str, object]:
             raise ConfigError(f"config file {path}: unknown option {key!r} (known: {', '.join(SPECS)})")
         if key == "clockify_config":
             raise ConfigError(f"config file {path}: clockify_config cannot be set in a config file")
+        if spec.secret:
+            raise ConfigError(
+                f"config file {path}: {key} cannot be set in a config file (keep keys out of files that "
+                "get committed: use clockify_api_key_file or the environment)"
+            )
         ok = (
             isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
             if spec.is_list

@@ -19,6 +19,7 @@ from .settings import ClockifySettings
 
 # flow.metadata keys (primitives only: metadata is saved with flows).
 SERVICE = "clockify.service"
+CLOCKIFY_HOST = "clockify.host"  # the Clockify host meant (the reverse target in reverse mode)
 API_PATH = "clockify.api_path"
 ORIGINAL_URL = "clockify.original_url"
 
@@ -62,6 +63,7 @@ class ClockifyRouter:
         if call is None:
             return
         flow.metadata[SERVICE] = call.service
+        flow.metadata[CLOCKIFY_HOST] = hosts.normal_host(host)
         flow.metadata[API_PATH] = call.api_path
         upstream = self.settings.current.upstream
         if upstream:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from mitmproxy import ctx, exceptions
 
-from . import config, hosts, logs, zones
+from . import config, credentials, hosts, logs, zones
 from .normalize import Zone
 
 LOG_FORMATS = ("auto", "json", "console")
@@ -21,6 +21,9 @@ class Settings:
     upstream: str | None = None
     extra_hosts: frozenset[str] = frozenset()
     log_format: str = "auto"
+    keys: credentials.KeyRing = credentials.KeyRing({})
+    key_mode: str = "add"
+    allow_remote: bool = False
 
 
 class ClockifySettings:
@@ -91,4 +94,58 @@ def build(set_values: dict[str, object], environ) -> Settings:
         raise exceptions.OptionsError(
             f"clockify_log_format (from {format_opt.source}): {log_format!r} is not one of {', '.join(LOG_FORMATS)}"
         )
-    return Settings(zone, upstream, frozenset(hosts.normal_host(h) for h in hosts_opt.value), log_format)
+    mode_opt = get("clockify_key_mode")
+    key_mode = mode_opt.value or "add"
+    if key_mode not in credentials.KEY_MODES:
+        raise exceptions.OptionsError(
+            f"clockify_key_mode (from {mode_opt.source}): {key_mode!r} is not one of {', '.join(credentials.KEY_MODES)}"
+        )
+    remote_opt = get("clockify_allow_remote")
+    allow_remote = parse_bool(remote_opt.value or "false")
+    if allow_remote is None:
+        raise exceptions.OptionsError(f"clockify_allow_remote (from {remote_opt.source}): {remote_opt.value!r} is not true or false")
+    return Settings(
+        zone,
+        upstream,
+        frozenset(hosts.normal_host(h) for h in hosts_opt.value),
+        log_format,
+        key_ring(get, set_values, environ),
+        key_mode,
+        allow_remote,
+    )
+
+
+def parse_bool(text: str) -> bool | None:
+    return {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}.get(
+        text.strip().lower()
+    )
+
+
+def key_ring(get, set_values: dict, environ) -> credentials.KeyRing:
+    """Keys from the key file, then clockify_api_keys, then clockify_api_key (--set, then environment)."""
+    if "CLOCKIFY_API_KEY" in environ and not environ["CLOCKIFY_API_KEY"].strip() and not set_values.get("clockify_api_key"):
+        raise exceptions.OptionsError("clockify_api_key (from env CLOCKIFY_API_KEY): the key is empty")
+    ring: dict[str, str] = {}
+    file_opt = get("clockify_api_key_file")
+    if file_opt.value:
+        try:
+            with open(file_opt.value, encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError) as e:
+            reason = e.strerror if isinstance(e, OSError) else "not UTF-8 text"
+            raise exceptions.OptionsError(
+                f"clockify_api_key_file (from {file_opt.source}): cannot read {file_opt.value}: {reason}"
+            ) from None
+        try:
+            ring.update(credentials.parse_key_file(text, f"clockify_api_key_file {file_opt.value}"))
+        except credentials.BadKey as e:
+            raise exceptions.OptionsError(str(e)) from None
+    scoped_opt = get("clockify_api_keys")
+    try:
+        ring.update(credentials.parse_scoped(scoped_opt.value, f"clockify_api_keys (from {scoped_opt.source})"))
+        key_opt = get("clockify_api_key")
+        if key_opt.value:
+            ring[credentials.DEFAULT] = credentials.check_key(key_opt.value, f"clockify_api_key (from {key_opt.source})")
+    except credentials.BadKey as e:
+        raise exceptions.OptionsError(str(e)) from None
+    return credentials.KeyRing(ring)

@@ -9,27 +9,18 @@ from urllib.parse import quote, unquote, unquote_plus
 
 from mitmproxy import http
 
-from . import catalogue, jsonsplice, logs, zones
+from . import catalogue, events, jsonsplice, zones
 from .normalize import Edit, Plan, Zone, plan_fields
 from .router import API_PATH, is_clockify_flow
 from .settings import ClockifySettings
 
 ZONE_HEADER = "X-Clockify-Proxy-Timezone"
-FIXED_HEADER = "X-Clockify-Proxy-Fixed"
-WARNING_HEADER = "X-Clockify-Proxy-Warning"
-NOTE_HEADER = "X-Clockify-Proxy-Note"
-DIAGNOSIS_HEADER = "X-Clockify-Proxy-Diagnosis"
 
 # Bodies above this are forwarded unchanged (and logged): parsing them would stall every
 # connection of the proxy, and no Clockify request is this large.
 MAX_BODY_BYTES = 32 * 1024 * 1024
-MAX_HEADER_CHARS = 2000
 
-# flow.metadata keys
-ZONE_REQUESTED = "clockify.zone_header"
-FIXED = "clockify.fixed"
-WARNINGS = "clockify.warnings"
-NOTES = "clockify.notes"
+ZONE_REQUESTED = "clockify.zone_header"  # flow.metadata key
 
 
 class BodyUnchanged(Exception):
@@ -45,15 +36,13 @@ def local_error(status: int, diagnosis: str, message: str) -> http.Response:
     """A response from the proxy itself, shaped like Clockify's errors."""
     body = json.dumps({"message": message, "code": 501}).encode()
     return http.Response.make(
-        status, body, {"Content-Type": "application/json", DIAGNOSIS_HEADER: diagnosis}
+        status, body, {"Content-Type": "application/json", events.DIAGNOSIS_HEADER: diagnosis}
     )
 
 
-def header_text(items: list[str]) -> str:
-    """Header-safe: printable ASCII, bounded length."""
-    text = "; ".join(items)
-    text = re.sub(r"[^\x20-\x7e]", "?", text)
-    return text if len(text) <= MAX_HEADER_CHARS else text[: MAX_HEADER_CHARS - 3] + "..."
+def reject(flow: http.HTTPFlow, diagnosis: str, message: str, **context) -> None:
+    flow.response = local_error(400, diagnosis, message)
+    flow.metadata[events.REJECTED] = {"diagnosis": diagnosis, "message": message, **context}
 
 
 # -- query -----------------------------------------------------------------------------------
@@ -193,16 +182,13 @@ class ClockifyTimes:
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live or not is_clockify_flow(flow):
             return
-        log = logs.get().bind(method=flow.request.method, host=flow.request.pretty_host, path=flow.request.path.split("?")[0])
         zone = self.settings.current.zone
         requested = flow.metadata.get(ZONE_REQUESTED)
         if requested is not None:
             try:
                 zone = Zone(requested, zones.zone(requested), f"{ZONE_HEADER} header")
             except zones.UnknownZone as e:
-                message = f"{ZONE_HEADER}: {e}. clockify-proxy did not send this request."
-                flow.response = local_error(400, "unknown-timezone", message)
-                log.warning("request.rejected", diagnosis="unknown-timezone", reason=message)
+                reject(flow, "unknown-timezone", f"{ZONE_HEADER}: {e}. clockify-proxy did not send this request.")
                 return
         endpoint = catalogue.find(flow.request.method, flow.metadata[API_PATH])
         if endpoint is None:
@@ -210,46 +196,30 @@ class ClockifyTimes:
         now = datetime.now(timezone.utc)
         new_path, plan = fix_query(flow.request.path, endpoint, zone, now)
         plans = [plan]
-        new_body, unchanged_reason = None, None
+        new_body = None
         if plan.rejection is None and (endpoint.body or endpoint.form):
             try:
                 new_body, body_plan = self._fix_body(flow.request, endpoint, zone, now)
                 plans.append(body_plan)
             except BodyUnchanged as e:
-                unchanged_reason = str(e)
-        rejection = next((p.rejection for p in plans if p.rejection), None)
-        edits = [e for p in plans for e in p.edits]
+                flow.metadata[events.UNCHANGED] = str(e)
+        flow.metadata[events.CONTEXT] = {"zone": zone.name, "zone_source": zone.source}
         notes = [n for p in plans for n in p.notes]
         warnings = [w for p in plans for w in p.warnings]
-        if any("happens twice" in n for n in notes):
+        if any(n for n in notes if "happens twice" in n):
             warnings.append("ambiguous-local-time")
+        events.record(flow, events.NOTES, *notes)
+        events.record(flow, events.WARNINGS, *warnings)
+        rejection = next((p.rejection for p in plans if p.rejection), None)
         if rejection:
-            flow.response = local_error(400, rejection.diagnosis, rejection.message)
-            log.warning("request.rejected", diagnosis=rejection.diagnosis, reason=rejection.message, zone=zone.name)
+            reject(flow, rejection.diagnosis, rejection.message)
             return
         if new_path != flow.request.path:
             flow.request.path = new_path
         if new_body is not None and new_body != flow.request.content:
             flow.request.content = new_body
-        if edits:
-            flow.metadata[FIXED] = [e.label for e in edits]
-        if warnings:
-            flow.metadata[WARNINGS] = warnings
-        if notes:
-            flow.metadata[NOTES] = notes
-        if unchanged_reason:
-            log.warning("request.body_unchanged", reason=unchanged_reason)
-        if edits:
-            log.info(
-                "request.fixed",
-                zone=zone.name,
-                zone_source=zone.source,
-                changes=[{"field": e.label, "before": e.before, "after": e.after} for e in edits],
-                notes=notes or None,
-                warnings=warnings or None,
-            )
-        elif notes or warnings:
-            log.info("request.flagged", zone=zone.name, notes=notes, warnings=warnings or None)
+        for edit in (e for p in plans for e in p.edits):
+            events.record_change(flow, edit.label, edit.before, edit.after)
 
     def _fix_body(self, request: http.Request, endpoint: catalogue.Endpoint, zone: Zone, now: datetime):
         if request.raw_content is None:
@@ -271,14 +241,3 @@ class ClockifyTimes:
         if is_form:
             return fix_form(content, content_type, endpoint, zone, now)
         return fix_json(content, endpoint, zone, now)
-
-    def response(self, flow: http.HTTPFlow) -> None:
-        if not flow.response:
-            return
-        headers = flow.response.headers
-        if FIXED in flow.metadata:
-            headers[FIXED_HEADER] = header_text([",".join(flow.metadata[FIXED])])
-        if WARNINGS in flow.metadata:
-            headers[WARNING_HEADER] = ",".join(dict.fromkeys(flow.metadata[WARNINGS]))
-        if NOTES in flow.metadata:
-            headers[NOTE_HEADER] = header_text(flow.metadata[NOTES])

@@ -1,31 +1,37 @@
 import pytest
+from mitmproxy.addons.proxyauth import ProxyAuth
 from mitmproxy.test import taddons
 
 from clockify_proxy import make_addons
 
 
 @pytest.fixture
-def proxy():
-    """The three addons inside a mitmproxy test context; `proxy.configure(**options)`."""
-    settings, router, times = make_addons()
-    with taddons.context(settings, router, times) as tctx:
+def proxy(monkeypatch):
+    """The addons inside a mitmproxy test context; `proxy.configure(**options)`, `proxy.send(flow)`."""
+    for name in ("CLOCKIFY_TIMEZONE", "CLOCKIFY_API_KEY", "CLOCKIFY_API_KEYS", "CLOCKIFY_API_KEY_FILE", "CLOCKIFY_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    chain = make_addons()
+    settings, router, keys, times, events = chain
+    with taddons.context(ProxyAuth(), *chain) as tctx:  # proxyauth: its option matters to ClockifyKeys
 
         class Proxy:
             def configure(self, **options):
                 tctx.configure(settings, **options)
 
             def send(self, flow, response=None):
-                """Run the request hooks; then, unless the proxy answered itself, the response hooks."""
-                router.requestheaders(flow)
-                times.requestheaders(flow)
+                """Run the request hooks in chain order; then, with a response, the response hooks."""
+                for addon in chain:
+                    if hasattr(addon, "requestheaders"):
+                        addon.requestheaders(flow)
                 times.request(flow)
                 if flow.response is None and response is not None:
                     flow.response = response
+                    keys.responseheaders(flow)
                 if flow.response is not None:
-                    times.response(flow)
+                    events.response(flow)
                 return flow
 
         p = Proxy()
-        p.settings, p.router, p.times = settings, router, times
-        p.configure(clockify_timezone="Europe/Brussels")
+        p.settings, p.router, p.keys, p.times, p.events = chain
+        p.configure(clockify_timezone="Europe/Brussels", listen_host="127.0.0.1")
         yield p

@@ -1,0 +1,86 @@
+"""What the proxy did to a flow: recorded by each addon, told once per flow.
+
+Each addon records its changes in flow.metadata (primitives only, never a secret); this addon
+turns them into response headers for the client and one structlog event per flow.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mitmproxy import http
+
+from . import logs
+from .router import ORIGINAL_URL, is_clockify_flow
+
+FIXED_HEADER = "X-Clockify-Proxy-Fixed"
+WARNING_HEADER = "X-Clockify-Proxy-Warning"
+NOTE_HEADER = "X-Clockify-Proxy-Note"
+DIAGNOSIS_HEADER = "X-Clockify-Proxy-Diagnosis"
+
+CHANGES = "clockify.changes"  # [{"field", "before", "after"}]
+WARNINGS = "clockify.warnings"  # [slug]
+NOTES = "clockify.notes"  # [text]
+UNCHANGED = "clockify.unchanged"  # why a body the proxy should have read was forwarded as it came
+REJECTED = "clockify.rejected"  # {"diagnosis", "message"}
+CONTEXT = "clockify.context"  # extra fields for the event, e.g. the zone
+
+MAX_HEADER_CHARS = 2000
+
+
+def record_change(flow: http.HTTPFlow, field: str, before, after) -> None:
+    flow.metadata.setdefault(CHANGES, []).append({"field": field, "before": before, "after": after})
+
+
+def record(flow: http.HTTPFlow, key: str, *items) -> None:
+    flow.metadata.setdefault(key, []).extend(items)
+
+
+def header_text(items: list[str]) -> str:
+    """Header-safe: printable ASCII, bounded length."""
+    text = re.sub(r"[^\x20-\x7e]", "?", "; ".join(items))
+    return text if len(text) <= MAX_HEADER_CHARS else text[: MAX_HEADER_CHARS - 3] + "..."
+
+
+class ClockifyEvents:
+    def response(self, flow: http.HTTPFlow) -> None:
+        if not is_clockify_flow(flow) or flow.response is None:
+            return
+        meta = flow.metadata
+        headers = flow.response.headers
+        if meta.get(CHANGES):
+            headers[FIXED_HEADER] = header_text([",".join(c["field"] for c in meta[CHANGES])])
+        if meta.get(WARNINGS):
+            headers[WARNING_HEADER] = ",".join(dict.fromkeys(meta[WARNINGS]))
+        if meta.get(NOTES):
+            headers[NOTE_HEADER] = header_text(meta[NOTES])
+        self._log(flow, status=flow.response.status_code)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        if is_clockify_flow(flow):
+            self._log(flow, error=flow.error.msg if flow.error else None)
+
+    def _log(self, flow: http.HTTPFlow, **outcome) -> None:
+        meta = flow.metadata
+        if meta.get(REJECTED):
+            event, level = "request.rejected", "warning"
+            fields = dict(meta[REJECTED])
+        elif meta.get(CHANGES):
+            event, level, fields = "request.fixed", "info", {"changes": meta[CHANGES]}
+        elif meta.get(UNCHANGED):
+            event, level, fields = "request.body_unchanged", "warning", {"reason": meta[UNCHANGED]}
+        elif meta.get(WARNINGS) or meta.get(NOTES):
+            event, level, fields = "request.flagged", "info", {}
+        else:
+            return
+        if meta.get(UNCHANGED) and event != "request.body_unchanged":
+            fields["body_unchanged"] = meta[UNCHANGED]
+        for key, name in ((NOTES, "notes"), (WARNINGS, "warnings")):
+            if meta.get(key):
+                fields[name] = meta[key]
+        fields.update(meta.get(CONTEXT, {}))
+        sent_to = flow.request.url.split("?")[0]
+        asked = (meta.get(ORIGINAL_URL) or sent_to).split("?")[0]
+        if asked != sent_to:
+            fields["sent_to"] = sent_to
+        getattr(logs.get(), level)(event, method=flow.request.method, url=asked, **outcome, **fields)

@@ -1,0 +1,105 @@
+"""Add the configured API key to Clockify requests, and to nothing else.
+
+- Only flows the router marked as Clockify's, and only over TLS, to a loopback address, or to
+  the configured clockify_upstream (a mock or staging copy the user chose).
+- Header changes happen in requestheaders, so they also reach upstream for streamed bodies.
+- Once the request has left, the injected header is dropped from the flow: mitmproxy's flow
+  printer, mitmweb and saved flow files then never show the key (a replay re-injects it).
+- The proxy refuses to listen beyond loopback without proxyauth or clockify_allow_remote.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit
+
+from mitmproxy import ctx, exceptions, http
+from mitmproxy.proxy import mode_specs
+
+from . import credentials, events, logs
+from .router import CLOCKIFY_HOST, is_clockify_flow
+from .settings import ClockifySettings
+
+API_KEY_HEADER = "X-Api-Key"
+LOOPBACK = "127.0.0.1"
+INJECTED = "clockify.key_injected"  # flow.metadata: the key's last four characters
+
+
+def listen_hosts(modes, default_host: str) -> list[str]:
+    return [mode_specs.ProxyMode.parse(m).listen_host(default_host) for m in modes]
+
+
+class ClockifyKeys:
+    def __init__(self, settings: ClockifySettings) -> None:
+        self.settings = settings
+
+    def configure(self, updated: set[str]) -> None:
+        if not updated & {"listen_host", "mode", "proxyauth", "clockify_allow_remote", "clockify_api_key"}:
+            return
+        if "listen_host" in updated and ctx.options.listen_host == "":
+            # mitmproxy's own default is every interface; ours is loopback, also under mitmdump -s.
+            ctx.options.update(listen_host=LOOPBACK)
+            return
+        exposed = [h or "0.0.0.0 (all interfaces)" for h in listen_hosts(ctx.options.mode, ctx.options.listen_host)
+                   if not credentials.is_loopback(h)]
+        log = logging.getLogger(logs.LOGGER_NAME)
+        if not exposed:
+            return
+        where = ", ".join(exposed)
+        if "proxyauth" in ctx.options and ctx.options.proxyauth:
+            log.warning("listening on %s: clients must authenticate (proxyauth)", where)
+        elif self.settings.current.allow_remote:
+            log.warning(
+                "listening on %s WITHOUT authentication (clockify_allow_remote=true): anyone who can reach "
+                "this address can use the proxy%s",
+                where,
+                " and its Clockify API key" if self.settings.current.keys else "",
+            )
+        else:
+            raise exceptions.OptionsError(
+                f"listen_host: clockify-proxy would listen on {where}, where anyone who can reach it could "
+                "use it. Listen on 127.0.0.1, or set proxyauth=USER:PASS, or set clockify_allow_remote=true."
+            )
+
+    def requestheaders(self, flow: http.HTTPFlow) -> None:
+        if flow.response or flow.error or not flow.live or not is_clockify_flow(flow):
+            return
+        settings = self.settings.current
+        if settings.key_mode == "off" or not settings.keys:
+            return
+        key = settings.keys.key_for(flow.metadata[CLOCKIFY_HOST])
+        if key is None:
+            return
+        headers = flow.request.headers
+        present = {name: headers[name] for name in ("x-api-key", "x-addon-token", "authorization") if name in headers}
+        plan = credentials.plan_headers(present, settings.key_mode)
+        if not plan.add_key:
+            return
+        if not self._safe_destination(flow):
+            events.record(
+                flow, events.NOTES,
+                f"API key not added: {flow.request.scheme}://{flow.request.host} is plain HTTP to a non-loopback host",
+            )
+            return
+        for name in plan.remove:
+            del headers[name]
+        headers[API_KEY_HEADER] = key
+        flow.metadata[INJECTED] = credentials.masked(key)
+        before = ", ".join(n.title() for n in plan.remove) or None
+        events.record_change(flow, API_KEY_HEADER, before, f"key {credentials.masked(key)} ({plan.reason})")
+
+    def _safe_destination(self, flow: http.HTTPFlow) -> bool:
+        if flow.request.scheme == "https" or credentials.is_loopback(flow.request.host):
+            return True
+        upstream = self.settings.current.upstream
+        return bool(upstream) and flow.request.url.startswith(upstream) and urlsplit(upstream).hostname == flow.request.host
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        self._forget_key(flow)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        self._forget_key(flow)
+
+    def _forget_key(self, flow: http.HTTPFlow) -> None:
+        if flow.metadata.get(INJECTED) and API_KEY_HEADER in flow.request.headers:
+            del flow.request.headers[API_KEY_HEADER]
