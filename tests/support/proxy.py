@@ -288,8 +288,10 @@ class ProxyProcess:
     def output(self) -> str:
         return f"--- stdout ---\n{self.stdout}\n--- stderr ---\n{self.stderr}"
 
-    def events(self, name: str | None = None, **match) -> list[dict]:
-        """The JSON log events on stderr so far (optionally by event name and field values)."""
+    def events(self, name: str | None = None, *, contains: str | None = None, **match) -> list[dict]:
+        """The JSON log events on stderr so far: optionally only those with this event name, those
+        that mention `contains` anywhere (e.g. a workspace id unique to one test), and those whose
+        fields have the given values."""
         found = []
         for line in self._stderr.snapshot() if self._stderr else []:
             line = line.strip()
@@ -305,19 +307,23 @@ class ProxyProcess:
                 continue
             if any(event.get(k) != v for k, v in match.items()):
                 continue
+            if contains is not None and contains not in line:
+                continue
             found.append(event)
         return found
 
-    def wait_for_events(self, name: str, count: int = 1, timeout: float = 5.0, **match) -> list[dict]:
+    def wait_for_events(
+        self, name: str, count: int = 1, timeout: float = 5.0, *, contains: str | None = None, **match
+    ) -> list[dict]:
         """Wait (bounded) until at least `count` matching events were logged."""
         deadline = time.monotonic() + timeout
         while True:
-            found = self.events(name, **match)
+            found = self.events(name, contains=contains, **match)
             if len(found) >= count:
                 return found
             if time.monotonic() > deadline:
                 raise AssertionError(
-                    f"expected {count} {name!r} event(s) matching {match} within {timeout}s, got {len(found)}.\n"
+                    f"expected {count} {name!r} event(s) matching {match} (mentioning {contains!r}) within {timeout}s, got {len(found)}.\n"
                     f"{self.output()}"
                 )
             time.sleep(0.02)
