@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # so `tests.support` imports
 
 from tests.support import certs as certs_mod  # noqa: E402
+from tests.support import new_session  # noqa: E402
 from tests.support.fake_clockify import FakeClockify  # noqa: E402
 from tests.support.proxy import ProxyProcess, StartupResult, run_expecting_failure  # noqa: E402
 
@@ -89,14 +89,6 @@ def module_proxy_factory(tmp_path_factory):
     factory = ProxyFactory(tmp_path_factory)
     yield factory
     factory.stop_all()
-
-
-def new_session(**settings) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # no proxy or CA settings from the developer's environment
-    for key, value in settings.items():
-        setattr(session, key, value)
-    return session
 
 
 @pytest.fixture

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 def make_addons() -> list:
     """The addons, in the order their hooks must run (routing first: the others read its verdict)."""
+    from .annotate import ClockifyAnnotations, install_error_responses
     from .events import ClockifyEvents
     from .keys import ClockifyKeys
     from .router import ClockifyRouter
     from .settings import ClockifySettings
     from .timefix import ClockifyTimes
 
+    install_error_responses()
     settings = ClockifySettings()
-    return [settings, ClockifyRouter(settings), ClockifyKeys(settings), ClockifyTimes(settings), ClockifyEvents()]
+    return [
+        settings,
+        ClockifyRouter(settings),
+        ClockifyKeys(settings),
+        ClockifyTimes(settings),
+        ClockifyAnnotations(settings),
+        ClockifyEvents(),
+    ]

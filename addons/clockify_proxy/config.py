@@ -89,6 +89,18 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "network). Without it, such a listen address needs proxyauth.",
     ),
     OptionSpec(
+        "clockify_support_dir",
+        False,
+        "Folder where a redacted record (request, response, diagnosis; credentials masked) of each "
+        "failing Clockify call is written, ready to attach to a support ticket. Default: none.",
+    ),
+    OptionSpec(
+        "clockify_retry_hide_amount",
+        False,
+        'true to retry once, with "amountShown": "HIDE_AMOUNT", a report that Clockify refused with '
+        "403 because it asked for amounts. Default: false.",
+    ),
+    OptionSpec(
         "clockify_log_format",
         False,
         "Log format of clockify-proxy's events: auto (readable on a terminal, JSON lines "
@@ -100,6 +112,7 @@ SPECS = {spec.name: spec for spec in OPTIONS}
 
 @dataclass(frozen=True)
 class Resolved:
+    name: str
     value: object  # str, tuple[str, ...], or None when no source sets it
     source: str  # "--set", "env CLOCKIFY_X", "config file PATH", "default"
 
@@ -117,21 +130,21 @@ def resolve(
 ) -> Resolved:
     if spec.is_list:
         if set_value:
-            return Resolved(_split(set_value), "--set")
+            return Resolved(spec.name, _split(set_value), "--set")
         if environ.get(spec.env, "").strip():
-            return Resolved(_split([environ[spec.env]]), f"env {spec.env}")
+            return Resolved(spec.name, _split([environ[spec.env]]), f"env {spec.env}")
         if spec.name in file_values:
             value = file_values[spec.name]
             items = [value] if isinstance(value, str) else value
-            return Resolved(_split(items), f"config file {file_name}")
-        return Resolved((), "default")
+            return Resolved(spec.name, _split(items), f"config file {file_name}")
+        return Resolved(spec.name, (), "default")
     if isinstance(set_value, str) and set_value.strip():
-        return Resolved(set_value.strip(), "--set")
+        return Resolved(spec.name, set_value.strip(), "--set")
     if environ.get(spec.env, "").strip():
-        return Resolved(environ[spec.env].strip(), f"env {spec.env}")
+        return Resolved(spec.name, environ[spec.env].strip(), f"env {spec.env}")
     if spec.name in file_values:
-        return Resolved(file_values[spec.name].strip(), f"config file {file_name}")
-    return Resolved(None, "default")
+        return Resolved(spec.name, file_values[spec.name].strip(), f"config file {file_name}")
+    return Resolved(spec.name, None, "default")
 
 
 def load_file(path: str) -> dict[str, object]:

@@ -23,7 +23,8 @@ WARNINGS = "clockify.warnings"  # [slug]
 NOTES = "clockify.notes"  # [text]
 UNCHANGED = "clockify.unchanged"  # why a body the proxy should have read was forwarded as it came
 REJECTED = "clockify.rejected"  # {"diagnosis", "message"}
-CONTEXT = "clockify.context"  # extra fields for the event, e.g. the zone
+CONTEXT = "clockify.context"
+DIAGNOSIS = "clockify.diagnosis"  # {"diagnosis", "hint", ...} of a failing response  # extra fields for the event, e.g. the zone
 
 MAX_HEADER_CHARS = 2000
 
@@ -65,6 +66,9 @@ class ClockifyEvents:
         if meta.get(REJECTED):
             event, level = "request.rejected", "warning"
             fields = dict(meta[REJECTED])
+        elif meta.get(DIAGNOSIS):
+            event, level = "response.failed", "warning"
+            fields = {**meta[DIAGNOSIS], "changes": meta.get(CHANGES)}
         elif meta.get(CHANGES):
             event, level, fields = "request.fixed", "info", {"changes": meta[CHANGES]}
         elif meta.get(UNCHANGED):

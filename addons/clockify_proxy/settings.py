@@ -24,6 +24,8 @@ class Settings:
     keys: credentials.KeyRing = credentials.KeyRing({})
     key_mode: str = "add"
     allow_remote: bool = False
+    support_dir: str | None = None
+    retry_hide_amount: bool = False
 
 
 class ClockifySettings:
@@ -100,10 +102,18 @@ def build(set_values: dict[str, object], environ) -> Settings:
         raise exceptions.OptionsError(
             f"clockify_key_mode (from {mode_opt.source}): {key_mode!r} is not one of {', '.join(credentials.KEY_MODES)}"
         )
-    remote_opt = get("clockify_allow_remote")
-    allow_remote = parse_bool(remote_opt.value or "false")
-    if allow_remote is None:
-        raise exceptions.OptionsError(f"clockify_allow_remote (from {remote_opt.source}): {remote_opt.value!r} is not true or false")
+    allow_remote = boolean(get("clockify_allow_remote"))
+    retry_hide_amount = boolean(get("clockify_retry_hide_amount"))
+    support_opt = get("clockify_support_dir")
+    if support_opt.value:
+        try:
+            os.makedirs(support_opt.value, exist_ok=True)
+        except OSError as e:
+            raise exceptions.OptionsError(
+                f"clockify_support_dir (from {support_opt.source}): cannot create {support_opt.value}: {e.strerror}"
+            ) from None
+        if not os.access(support_opt.value, os.W_OK):
+            raise exceptions.OptionsError(f"clockify_support_dir (from {support_opt.source}): {support_opt.value} is not writable")
     return Settings(
         zone,
         upstream,
@@ -112,13 +122,17 @@ def build(set_values: dict[str, object], environ) -> Settings:
         key_ring(get, set_values, environ),
         key_mode,
         allow_remote,
+        support_opt.value,
+        retry_hide_amount,
     )
 
 
-def parse_bool(text: str) -> bool | None:
-    return {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}.get(
-        text.strip().lower()
-    )
+def boolean(option: config.Resolved) -> bool:
+    words = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+    value = words.get((option.value or "false").strip().lower())
+    if value is None:
+        raise exceptions.OptionsError(f"{option.name} (from {option.source}): {option.value!r} is not true or false")
+    return value
 
 
 def key_ring(get, set_values: dict, environ) -> credentials.KeyRing:

@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 from mitmproxy.addons.proxyauth import ProxyAuth
 from mitmproxy.test import taddons
@@ -11,7 +13,7 @@ def proxy(monkeypatch):
     for name in ("CLOCKIFY_TIMEZONE", "CLOCKIFY_API_KEY", "CLOCKIFY_API_KEYS", "CLOCKIFY_API_KEY_FILE", "CLOCKIFY_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     chain = make_addons()
-    settings, router, keys, times, events = chain
+    settings, router, keys, times, annotations, events = chain
     with taddons.context(ProxyAuth(), *chain) as tctx:  # proxyauth: its option matters to ClockifyKeys
 
         class Proxy:
@@ -24,14 +26,16 @@ def proxy(monkeypatch):
                     if hasattr(addon, "requestheaders"):
                         addon.requestheaders(flow)
                 times.request(flow)
+                annotations.request(flow)
                 if flow.response is None and response is not None:
                     flow.response = response
                     keys.responseheaders(flow)
                 if flow.response is not None:
+                    asyncio.run(annotations.response(flow))
                     events.response(flow)
                 return flow
 
         p = Proxy()
-        p.settings, p.router, p.keys, p.times, p.events = chain
+        p.settings, p.router, p.keys, p.times, p.annotations, p.events = chain
         p.configure(clockify_timezone="Europe/Brussels", listen_host="127.0.0.1")
         yield p

@@ -15,3 +15,12 @@ def header_list(value: str | None) -> list[str]:
     """A comma-separated header value as a list of trimmed items ([] when absent)."""
     return [item.strip() for item in (value or "").split(",") if item.strip()]
 
+
+
+def new_session():
+    """A requests session that reads nothing from the environment (HTTP_PROXY, REQUESTS_CA_BUNDLE, ...)."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False
+    return session

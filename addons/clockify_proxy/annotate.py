@@ -1,0 +1,199 @@
+"""Failing Clockify responses explain themselves.
+
+The status and body pass unchanged; the response gains X-Clockify-Proxy-Diagnosis (a stable slug)
+and X-Clockify-Proxy-Hint (one line of ASCII), the flow's log event says the same, and with
+clockify_support_dir set, a redacted record of the request and response is written for support.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import time
+
+from mitmproxy import http
+from mitmproxy.net.http import http1
+from mitmproxy.proxy.layers.http import _http1
+
+from . import credentials, events, logs
+from .diagnose import Diagnosis, Facts, diagnose
+from .keys import API_KEY_HEADER, INJECTED
+from .router import API_PATH, CLOCKIFY_HOST, SERVICE, is_clockify_flow
+from .settings import ClockifySettings
+
+HINT_HEADER = "X-Clockify-Proxy-Hint"
+SENT = "clockify.sent_credentials"  # flow.metadata: credential header names as the request left
+AMOUNT_SHOWN = "clockify.amount_shown"
+
+SECRET_HEADERS = ("x-api-key", "x-addon-token", "authorization", "proxy-authorization", "cookie", "x-marketplace-token")
+MAX_RECORD_BODY = 256 * 1024
+
+
+def sent_credentials(headers: http.Headers) -> list[str]:
+    found = [name for name in ("x-api-key", "x-addon-token") if name in headers]
+    if headers.get("authorization", "").lower().startswith("bearer "):
+        found.append("bearer")
+    return found
+
+
+def amount_shown(request: http.Request) -> str | None:
+    if request.raw_content is None or len(request.raw_content) > MAX_RECORD_BODY:
+        return None
+    try:
+        body = request.json()
+    except (ValueError, TypeError):
+        return None
+    if isinstance(body, dict):
+        value = body.get("amountShown", (body.get("filter") or {}).get("amountShown") if isinstance(body.get("filter"), dict) else None)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def redacted_headers(headers: http.Headers) -> list[list[str]]:
+    return [
+        [name, credentials.masked(value) if name.lower() in SECRET_HEADERS else value]
+        for name, value in headers.items(multi=True)
+    ]
+
+
+def body_text(message: http.Message) -> str | None:
+    if message.raw_content is None:
+        return None
+    content = message.get_content(strict=False) or b""
+    text = content[:MAX_RECORD_BODY].decode("utf-8", "replace")
+    return text + ("... (truncated)" if len(content) > MAX_RECORD_BODY else "")
+
+
+def support_record(flow: http.HTTPFlow, diagnosis: Diagnosis) -> dict:
+    """What support asks for: the request, the response and the error, with every credential masked."""
+    request, response = flow.request, flow.response
+    sent_headers = redacted_headers(request.headers)
+    if flow.metadata.get(INJECTED):  # dropped from the flow once sent; it did leave with the request
+        sent_headers.append([API_KEY_HEADER, flow.metadata[INJECTED]])
+    return {
+        "what": "clockify-proxy support record: the request as it left the proxy and the response it got. "
+        "Credentials are masked. Add your role in the workspace when you send it to Clockify support.",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(flow.timestamp_created)),
+        "diagnosis": diagnosis.slug,
+        "hint": diagnosis.hint,
+        "request": {
+            "method": request.method,
+            "url": request.url,
+            "asked_for": flow.metadata.get("clockify.original_url"),
+            "headers": sent_headers,
+            "body": body_text(request),
+            "changed_by_proxy": flow.metadata.get(events.CHANGES, []),
+        },
+        "response": {
+            "status": response.status_code,
+            "headers": redacted_headers(response.headers),
+            "body": body_text(response),
+        },
+    }
+
+
+def write_record(folder: str, flow: http.HTTPFlow, record: dict) -> str:
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(flow.timestamp_created))
+    name = f"{stamp}-{flow.response.status_code}-{record['diagnosis']}-{flow.id[:8]}.json"
+    path = os.path.join(folder, re.sub(r"[^A-Za-z0-9._-]", "_", name))
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(record, f, indent=2, ensure_ascii=False)
+    return path
+
+
+class ClockifyAnnotations:
+    def __init__(self, settings: ClockifySettings) -> None:
+        self.settings = settings
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        # Runs after the other addons changed the request: this is how it leaves the proxy.
+        if not is_clockify_flow(flow):
+            return
+        flow.metadata[SENT] = sent_credentials(flow.request.headers)
+        if flow.metadata.get(SERVICE) == "reports":
+            flow.metadata[AMOUNT_SHOWN] = amount_shown(flow.request)
+
+    async def response(self, flow: http.HTTPFlow) -> None:
+        if not is_clockify_flow(flow) or flow.response is None or flow.response.status_code < 400:
+            return
+        if flow.metadata.get(events.REJECTED):  # the proxy's own answer already says what is wrong
+            return
+        diagnosis = diagnose(self.facts(flow))
+        headers = flow.response.headers
+        headers[events.DIAGNOSIS_HEADER] = diagnosis.slug
+        headers[HINT_HEADER] = diagnosis.hint
+        flow.metadata[events.DIAGNOSIS] = {
+            "diagnosis": diagnosis.slug,
+            "hint": diagnosis.hint,
+            "clockify_code": diagnosis.code,
+            "clockify_message": diagnosis.message,
+        }
+        folder = self.settings.current.support_dir
+        if folder:
+            try:
+                path = await asyncio.to_thread(write_record, folder, flow, support_record(flow, diagnosis))
+                flow.metadata[events.DIAGNOSIS]["support_record"] = path
+            except OSError as e:
+                logging.getLogger(logs.LOGGER_NAME).warning("support record not written to %s: %s", folder, e.strerror)
+
+    def facts(self, flow: http.HTTPFlow) -> Facts:
+        host = flow.metadata.get(CLOCKIFY_HOST, flow.request.host)
+        keys = self.settings.current.keys
+        key = keys.key_for(host) if keys else None
+        scope = next((s for s, k in keys.by_scope.items() if k == key), None) if key else None
+        return Facts(
+            status=flow.response.status_code,
+            body=flow.response.get_content(strict=False) or b"",
+            method=flow.request.method,
+            api_path=flow.metadata.get(API_PATH, ""),
+            service=flow.metadata.get(SERVICE, "core"),
+            host=host,
+            region=credentials.region_of(host),
+            sent=frozenset(flow.metadata.get(SENT, ())),
+            key=credentials.masked(key) if key else None,
+            key_scope=scope,
+            key_injected=bool(flow.metadata.get(INJECTED)),
+            changes=tuple(flow.metadata.get(events.CHANGES, ())),
+            amount_shown=flow.metadata.get(AMOUNT_SHOWN),
+            retry_after=flow.response.headers.get("retry-after"),
+        )
+
+
+def proxy_error_response(status: int, message: str) -> bytes:
+    """mitmproxy's own 502/504 (upstream unreachable, timed out), made to explain itself too.
+
+    mitmproxy builds these below the addon layer: a response set in the `error` hook never reaches
+    the client, so the builder itself is wrapped. The status stays; the body becomes Clockify's
+    JSON envelope and the diagnosis headers are added.
+    """
+    slug = "upstream-timeout" if status == 504 or "timed out" in message.lower() else "upstream-unreachable"
+    diagnosis = diagnose(Facts(status=status, from_proxy=slug.split("-")[1], host="the upstream server"))
+    body = json.dumps({"message": f"clockify-proxy: {message}", "code": status}).encode()
+    response = http.Response.make(
+        status,
+        body,
+        {
+            "Content-Type": "application/json",
+            "Connection": "close",
+            events.DIAGNOSIS_HEADER: diagnosis.slug,
+            HINT_HEADER: diagnosis.hint,
+        },
+    )
+    return http1.assemble_response(response)
+
+
+_original_error_response = _http1.make_error_response
+
+
+def _error_response(status_code: int, message: str = "") -> bytes:
+    if status_code in (502, 504):
+        return proxy_error_response(status_code, message)
+    return _original_error_response(status_code, message)
+
+
+def install_error_responses() -> None:
+    _http1.make_error_response = _error_response
+
