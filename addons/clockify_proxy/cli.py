@@ -2,7 +2,7 @@
 
 Every mitmdump flag passes through. The addons are part of the master rather than a `-s`
 script, so an option value that cannot be parsed stops start-up instead of silently
-unloading them. The proxy listens on 127.0.0.1 unless told otherwise.
+unloading them. The proxy listens on 127.0.0.1 and connects upstream lazily unless told otherwise.
 """
 
 from __future__ import annotations
@@ -41,7 +41,9 @@ class ClockifyDumpMaster(DumpMaster):
     def __init__(self, options, argv: list[str] = (), loop=None, with_termlog=True, with_dumper=True) -> None:
         master.Master.__init__(self, options, event_loop=loop, with_termlog=with_termlog)
         self.addons.add(*addons.default_addons())
-        options.update(listen_host=DEFAULT_LISTEN_HOST)
+        # lazy: an upstream that cannot be reached becomes a 502 that explains itself, instead of a
+        # connection the client sees closed without an answer (mitmproxy's eager default).
+        options.update(listen_host=DEFAULT_LISTEN_HOST, connection_strategy="lazy")
         options.set(*own_set_options(list(argv)), defer=True)
         self.addons.add(*make_addons())
         if with_dumper:

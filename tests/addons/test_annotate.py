@@ -122,3 +122,68 @@ def test_proxy_made_502_is_json_with_the_same_headers():
     assert b"X-Clockify-Proxy-Diagnosis: upstream-unreachable" in head
     assert b"X-Clockify-Proxy-Hint: " in head
     assert json.loads(body) == {"message": "clockify-proxy: Connection refused", "code": 502}
+
+
+class AmountsServer:
+    """A reports endpoint on 127.0.0.1 that refuses amounts (403) and records what it receives."""
+
+    def __enter__(self):
+        import http.server
+        import threading
+
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                received.append((dict(self.headers), body))
+                hidden = body.get("amountShown") == "HIDE_AMOUNT"
+                payload = json.dumps({"totals": []} if hidden else {"message": "Forbidden", "code": 501}).encode()
+                self.send_response(200 if hidden else 403)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/report/v1/workspaces/w1/reports/summary"
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_opt_in_retry_hides_amounts_once_and_says_so(proxy):
+    proxy.configure(clockify_retry_hide_amount="true", clockify_api_key=KEY, clockify_upstream="")
+    body = {"dateRangeStart": "2024-05-01T00:00:00", "dateRangeEnd": "2024-05-31T23:59:59", "timeZone": "UTC", "amountShown": "EARNED"}
+    with AmountsServer() as server:
+        f = tflow.tflow(req=http.Request.make("POST", server.url, json.dumps(body).encode(), {"content-type": "application/json", "host": "x"}))
+        from mitmproxy.proxy import mode_specs
+
+        f.client_conn.proxy_mode = mode_specs.ProxyMode.parse(f"reverse:{server.url.split('/report')[0]}")
+        proxy.send(f, http.Response.make(403, b'{"message":"Forbidden","code":501}', {"content-type": "application/json"}))
+        assert f.response.status_code == 200
+        assert f.response.headers["X-Clockify-Proxy-Retried"] == "amountShown=HIDE_AMOUNT"
+        assert json.loads(f.response.content) == {"totals": []}
+        assert len(server.received) == 1  # the first try was the flow's own; one retry only
+        headers, retried = server.received[0]
+        assert retried == {**body, "amountShown": "HIDE_AMOUNT"}
+        assert headers["X-Api-Key"] == KEY
+
+
+def test_without_the_option_nothing_is_retried(proxy):
+    body = {"dateRangeStart": "2024-05-01T00:00:00", "dateRangeEnd": "2024-05-31T23:59:59", "timeZone": "UTC"}
+    with AmountsServer() as server:
+        f = tflow.tflow(req=http.Request.make("POST", server.url, json.dumps(body).encode(), {"content-type": "application/json"}))
+        from mitmproxy.proxy import mode_specs
+
+        f.client_conn.proxy_mode = mode_specs.ProxyMode.parse(f"reverse:{server.url.split('/report')[0]}")
+        proxy.send(f, http.Response.make(403, b"", {}))
+        assert f.response.status_code == 403
+        assert f.response.headers["X-Clockify-Proxy-Diagnosis"] == "amounts-forbidden"
+        assert server.received == []
