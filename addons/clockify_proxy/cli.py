@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import sys
 
-from mitmproxy import addons, exceptions, master
+from mitmproxy import addons, exceptions, hooks, master
 from mitmproxy.addons import dumper, errorcheck, keepserving, readfile
 from mitmproxy.tools import cmdline
 from mitmproxy.tools.dump import DumpMaster
@@ -45,7 +45,12 @@ class ClockifyDumpMaster(DumpMaster):
         # connection the client sees closed without an answer (mitmproxy's eager default).
         options.update(listen_host=DEFAULT_LISTEN_HOST, connection_strategy="lazy")
         options.set(*own_set_options(list(argv)), defer=True)
-        self.addons.add(*make_addons())
+        ours = make_addons()
+        self.addons.add(*ours)
+        # Built-in addons only hear of options that change; ours need the whole picture (the
+        # environment and config file count too), as a -s script gets it when it loads.
+        for addon in ours:
+            self.addons.invoke_addon_sync(addon, hooks.ConfigureHook(set(options.keys())))
         if with_dumper:
             self.addons.add(dumper.Dumper())
         self.addons.add(keepserving.KeepServing(), readfile.ReadFileStdin(), errorcheck.ErrorCheck())

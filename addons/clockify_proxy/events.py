@@ -58,8 +58,11 @@ class ClockifyEvents:
         self._log(flow, status=flow.response.status_code)
 
     def error(self, flow: http.HTTPFlow) -> None:
-        if is_clockify_flow(flow):
-            self._log(flow, error=flow.error.msg if flow.error else None)
+        if is_clockify_flow(flow) and flow.error:
+            message = flow.error.msg
+            slug = "upstream-timeout" if "timed out" in message.lower() else "upstream-unreachable"
+            flow.metadata.setdefault(DIAGNOSIS, {"diagnosis": slug})
+            self._log(flow, error=message)
 
     def _log(self, flow: http.HTTPFlow, **outcome) -> None:
         meta = flow.metadata
@@ -68,7 +71,9 @@ class ClockifyEvents:
             fields = dict(meta[REJECTED])
         elif meta.get(DIAGNOSIS):
             event, level = "response.failed", "warning"
-            fields = {**meta[DIAGNOSIS], "changes": meta.get(CHANGES)}
+            fields = dict(meta[DIAGNOSIS])
+            if meta.get(CHANGES):
+                fields["changes"] = meta[CHANGES]
         elif meta.get(CHANGES):
             event, level, fields = "request.fixed", "info", {"changes": meta[CHANGES]}
         elif meta.get(UNCHANGED):
