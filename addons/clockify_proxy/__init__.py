@@ -10,15 +10,18 @@ def make_addons() -> list:
     from .keys import ClockifyKeys
     from .router import ClockifyRouter
     from .settings import ClockifySettings
+    from .status import ClockifyStatus, Metrics
     from .timefix import ClockifyTimes
 
     install_error_responses()
     settings = ClockifySettings()
+    metrics = Metrics()
     return [
         settings,
+        ClockifyStatus(settings, metrics),
         ClockifyRouter(settings),
         ClockifyKeys(settings),
         ClockifyTimes(settings),
         ClockifyAnnotations(settings),
-        ClockifyEvents(),
+        ClockifyEvents(metrics),
     ]

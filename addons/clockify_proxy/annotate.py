@@ -226,7 +226,7 @@ class ClockifyAnnotations:
         flow.response = http.Response.make(status, content, response_headers)
         flow.response.reason = reason
         flow.response.headers[RETRIED_HEADER] = "amountShown=HIDE_AMOUNT"
-        events.record_change(flow, "amountShown", flow.metadata.get(AMOUNT_SHOWN), "HIDE_AMOUNT")
+        events.record_change(flow, "amountShown", flow.metadata.get(AMOUNT_SHOWN), "HIDE_AMOUNT", "hide-amount-retry")
         return True
 
     def facts(self, flow: http.HTTPFlow) -> Facts:

@@ -11,7 +11,8 @@ import re
 from mitmproxy import http
 
 from . import logs
-from .router import ORIGINAL_URL, is_clockify_flow
+from .router import ORIGINAL_URL, SERVICE, is_clockify_flow
+from .status import Metrics
 
 FIXED_HEADER = "X-Clockify-Proxy-Fixed"
 WARNING_HEADER = "X-Clockify-Proxy-Warning"
@@ -19,6 +20,7 @@ NOTE_HEADER = "X-Clockify-Proxy-Note"
 DIAGNOSIS_HEADER = "X-Clockify-Proxy-Diagnosis"
 
 CHANGES = "clockify.changes"  # [{"field", "before", "after"}]
+KINDS = "clockify.change_kinds"  # [kind], one per change
 WARNINGS = "clockify.warnings"  # [slug]
 NOTES = "clockify.notes"  # [text]
 UNCHANGED = "clockify.unchanged"  # why a body the proxy should have read was forwarded as it came
@@ -29,8 +31,10 @@ DIAGNOSIS = "clockify.diagnosis"  # {"diagnosis", "hint", ...} of a failing resp
 MAX_HEADER_CHARS = 2000
 
 
-def record_change(flow: http.HTTPFlow, field: str, before, after) -> None:
+def record_change(flow: http.HTTPFlow, field: str, before, after, kind: str) -> None:
+    """`kind` counts the fix in the metrics: a catalogue kind, "time-zone", "api-key", ..."""
     flow.metadata.setdefault(CHANGES, []).append({"field": field, "before": before, "after": after})
+    flow.metadata.setdefault(KINDS, []).append(kind)
 
 
 def record(flow: http.HTTPFlow, key: str, *items) -> None:
@@ -44,6 +48,9 @@ def header_text(items: list[str]) -> str:
 
 
 class ClockifyEvents:
+    def __init__(self, metrics: Metrics) -> None:
+        self.metrics = metrics
+
     def response(self, flow: http.HTTPFlow) -> None:
         if not is_clockify_flow(flow) or flow.response is None:
             return
@@ -66,6 +73,12 @@ class ClockifyEvents:
 
     def _log(self, flow: http.HTTPFlow, **outcome) -> None:
         meta = flow.metadata
+        self.metrics.count(
+            meta[SERVICE],
+            meta.get(KINDS, []),
+            (meta.get(REJECTED) or {}).get("diagnosis"),
+            (meta.get(DIAGNOSIS) or {}).get("diagnosis"),
+        )
         if meta.get(REJECTED):
             event, level = "request.rejected", "warning"
             fields = dict(meta[REJECTED])

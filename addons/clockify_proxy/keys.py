@@ -86,7 +86,7 @@ class ClockifyKeys:
         headers[API_KEY_HEADER] = key
         flow.metadata[INJECTED] = credentials.masked(key)
         before = ", ".join(n.title() for n in plan.remove) or None
-        events.record_change(flow, API_KEY_HEADER, before, f"key {credentials.masked(key)} ({plan.reason})")
+        events.record_change(flow, API_KEY_HEADER, before, f"key {credentials.masked(key)} ({plan.reason})", "api-key")
 
     def _safe_destination(self, flow: http.HTTPFlow) -> bool:
         if flow.request.scheme == "https" or credentials.is_loopback(flow.request.host):

@@ -39,6 +39,7 @@ class Edit:
     after: str
     note: str | None = None
     added: bool = False  # a member the proxy adds to the object at path[:-1]
+    kind: str = "time-zone"  # the catalogue kind of the field, or "time-zone" for an added report zone
 
     @property
     def label(self) -> str:
@@ -193,7 +194,7 @@ def plan_fields(
             if reading.note:
                 plan.notes.append(f"{label(where, path)}: {reading.note}")
             if reading.after != reading.sent:
-                plan.edits.append(Edit(where, path, reading.sent, reading.after, reading.note))
+                plan.edits.append(Edit(where, path, reading.sent, reading.after, reading.note, kind=kind.value))
     _check_ranges(endpoint, where, readings, read_zone, plan)
     if where == "body" and endpoint.starts_timer and plan.rejection is None:
         _check_timer(values, readings, now, plan)

@@ -219,7 +219,7 @@ class ClockifyTimes:
         if new_body is not None and new_body != flow.request.content:
             flow.request.content = new_body
         for edit in (e for p in plans for e in p.edits):
-            events.record_change(flow, edit.label, edit.before, edit.after)
+            events.record_change(flow, edit.label, edit.before, edit.after, edit.kind)
 
     def _fix_body(self, request: http.Request, endpoint: catalogue.Endpoint, zone: Zone, now: datetime):
         if request.raw_content is None:

@@ -187,3 +187,19 @@ def test_without_the_option_nothing_is_retried(proxy):
         assert f.response.status_code == 403
         assert f.response.headers["X-Clockify-Proxy-Diagnosis"] == "amounts-forbidden"
         assert server.received == []
+
+
+def test_health_and_metrics_are_answered_by_the_proxy(proxy):
+    proxy.send(tflow.tflow(req=http.Request.make("POST", f"{CORE}/time-entries", b'{"start":"2024-05-01T09:00:00"}', {"content-type": "application/json"})),
+               http.Response.make(201, b"{}", {}))
+    call(proxy, "GET", f"{CORE}/user", 401, {"message": "Api key does not exist", "code": 4003}, req_headers={"X-Api-Key": "x"})
+    for host in ("https://api.clockify.me", "http://127.0.0.1:8080"):
+        health = proxy.send(tflow.tflow(req=http.Request.make("GET", f"{host}/__clockify-proxy/health")))
+        assert health.response.status_code == 200
+        assert json.loads(health.response.content)["status"] == "ok"
+    metrics = proxy.send(tflow.tflow(req=http.Request.make("GET", "http://127.0.0.1:8080/__clockify-proxy/metrics"))).response
+    text = metrics.content.decode()
+    assert 'clockify_proxy_requests_total{service="core"} 2' in text
+    assert 'clockify_proxy_fixes_total{kind="instant"} 1' in text
+    assert 'clockify_proxy_failures_total{diagnosis="unknown-api-key"} 1' in text
+    assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")

@@ -202,8 +202,10 @@ def test_add_to_nested_objects_and_replace_together():
         "other": {},
         "list": [{"k": "v"}],
     }
-    assert out.startswith('{"filter": {"dateRangeStart": "2024-05-01T02:00:00"')
-    assert out.endswith('}, "other": {}, "list": [{"k":"v"}]}') or out.endswith('}, "other": {}, "list": [{"k": "v"}]}')
+    # Take the two added members out again: what is left is the original with one value replaced.
+    stripped = re.sub(r',\s*"timeZone"\s*:\s*"Europe/Brussels"', "", out, count=1)
+    stripped = re.sub(r'"k"\s*:\s*"v"', "", stripped, count=1)
+    assert stripped == text.replace("2024-05-01T00:00:00Z", "2024-05-01T02:00:00")
 
 
 def test_add_with_non_ascii_value():
