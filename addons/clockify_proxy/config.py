@@ -101,6 +101,12 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "403 because it asked for amounts. Default: false.",
     ),
     OptionSpec(
+        "clockify_ca_export_dir",
+        False,
+        "Folder where the proxy copies the public mitmproxy CA certificate (mitmproxy-ca-cert.pem) "
+        "at start-up, for clients to trust; share this folder, never the confdir (it holds the CA key).",
+    ),
+    OptionSpec(
         "clockify_log_format",
         False,
         "Log format of clockify-proxy's events: auto (readable on a terminal, JSON lines "

@@ -26,6 +26,7 @@ class Settings:
     allow_remote: bool = False
     support_dir: str | None = None
     retry_hide_amount: bool = False
+    ca_export_dir: str | None = None
 
 
 class ClockifySettings:
@@ -124,6 +125,7 @@ def build(set_values: dict[str, object], environ) -> Settings:
         allow_remote,
         support_opt.value,
         retry_hide_amount,
+        get("clockify_ca_export_dir").value,
     )
 
 

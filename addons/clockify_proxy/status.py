@@ -7,15 +7,20 @@ They live under /__clockify-proxy/ on the proxy's own address, in every mode: in
 from __future__ import annotations
 
 import json
+import logging
+import os
+import shutil
 import threading
 from collections import Counter
 from importlib.metadata import PackageNotFoundError, version
 
-from mitmproxy import http
+from mitmproxy import ctx, http
 
+from . import logs
 from .settings import ClockifySettings
 
 PREFIX = "/__clockify-proxy/"
+CA_CERT = "mitmproxy-ca-cert.pem"  # the public certificate only; mitmproxy-ca.pem holds the key
 
 
 def package_version() -> str:
@@ -64,6 +69,19 @@ class ClockifyStatus:
     def __init__(self, settings: ClockifySettings, metrics: Metrics) -> None:
         self.settings = settings
         self.metrics = metrics
+
+    def running(self) -> None:
+        folder = self.settings.current.ca_export_dir
+        if not folder:
+            return
+        source = os.path.join(os.path.expanduser(ctx.options.confdir), CA_CERT)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            shutil.copyfile(source, os.path.join(folder, CA_CERT))
+        except OSError as e:
+            logging.getLogger(logs.LOGGER_NAME).warning("clockify_ca_export_dir: cannot copy %s to %s: %s", source, folder, e.strerror)
+        else:
+            logging.getLogger(logs.LOGGER_NAME).info("CA certificate for clients: %s", os.path.join(folder, CA_CERT))
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response or not flow.request.path.startswith(PREFIX):
