@@ -6,6 +6,7 @@ from __future__ import annotations
 def make_addons() -> list:
     """The addons, in the order their hooks must run (routing first: the others read its verdict)."""
     from .annotate import ClockifyAnnotations, install_error_responses
+    from .contenttype import ClockifyContentType
     from .events import ClockifyEvents
     from .keys import ClockifyKeys
     from .router import ClockifyRouter
@@ -22,6 +23,7 @@ def make_addons() -> list:
         ClockifyRouter(settings),
         ClockifyKeys(settings),
         ClockifyTimes(settings),
+        ClockifyContentType(settings),
         ClockifyAnnotations(settings),
         ClockifyEvents(metrics),
     ]

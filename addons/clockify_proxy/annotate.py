@@ -24,7 +24,7 @@ from mitmproxy.proxy.layers.http import _http1
 from . import credentials, events, jsonsplice, logs
 from .diagnose import Diagnosis, Facts, diagnose
 from .keys import API_KEY_HEADER, INJECTED
-from .router import API_PATH, CLOCKIFY_HOST, SERVICE, is_clockify_flow
+from .events import API_PATH, CLOCKIFY_HOST, SERVICE, is_clockify_flow
 from .settings import ClockifySettings
 
 HINT_HEADER = "X-Clockify-Proxy-Hint"

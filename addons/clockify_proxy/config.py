@@ -107,6 +107,18 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "at start-up, for clients to trust; share this folder, never the confdir (it holds the CA key).",
     ),
     OptionSpec(
+        "clockify_fix_routes",
+        False,
+        "true (default) to send a reports call made to a core host to the reports service of the same "
+        "region, and a legacy time-off host call to its current place, instead of letting it fail.",
+    ),
+    OptionSpec(
+        "clockify_fix_content_type",
+        False,
+        "true (default) to send a JSON body that came without Content-Type: application/json (or as "
+        "text/plain) with that header.",
+    ),
+    OptionSpec(
         "clockify_log_format",
         False,
         "Log format of clockify-proxy's events: auto (readable on a terminal, JSON lines "

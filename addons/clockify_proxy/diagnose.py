@@ -11,6 +11,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from .hosts import REPORTS_PATH
+
 REGENERATE = "Regenerate a key if in doubt: Profile picture > Preferences > Advanced > Generate."
 
 
@@ -191,9 +193,9 @@ def _bad_request(message: str) -> tuple[str, str]:
 def _route_hint(f: Facts, status: int) -> str:
     what = "No such route" if status == 404 else "This method is not allowed here"
     where = ""
-    if f.service == "reports" and f.host == "api.clockify.me":
+    if f.service != "reports" and REPORTS_PATH.match(f.api_path):
         where = " Reports live on reports.api.clockify.me/v1 (regional: <region>.clockify.me/report/v1), not on the core host."
-    elif f.service == "core" and f.host == "reports.api.clockify.me":
+    elif f.service == "core" and f.host == "reports.api.clockify.me" and not REPORTS_PATH.match(f.api_path):
         where = " Core endpoints live on api.clockify.me/api/v1, not on the reports host."
     elif f.service == "pto":
         where = " The legacy time-off host is retired: time off is now under api.clockify.me/api/v1/workspaces/{id}/time-off/."

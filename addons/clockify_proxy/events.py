@@ -11,13 +11,18 @@ import re
 from mitmproxy import http
 
 from . import logs
-from .router import ORIGINAL_URL, SERVICE, is_clockify_flow
 from .status import Metrics
 
 FIXED_HEADER = "X-Clockify-Proxy-Fixed"
 WARNING_HEADER = "X-Clockify-Proxy-Warning"
 NOTE_HEADER = "X-Clockify-Proxy-Note"
 DIAGNOSIS_HEADER = "X-Clockify-Proxy-Diagnosis"
+
+# Set by the router on every Clockify API flow (primitives only: metadata is saved with flows).
+SERVICE = "clockify.service"
+API_PATH = "clockify.api_path"
+CLOCKIFY_HOST = "clockify.host"  # the Clockify host meant (the reverse target in reverse mode)
+ORIGINAL_URL = "clockify.original_url"  # where the client sent it, when the proxy sent it elsewhere
 
 CHANGES = "clockify.changes"  # [{"field", "before", "after"}]
 KINDS = "clockify.change_kinds"  # [kind], one per change
@@ -29,6 +34,10 @@ CONTEXT = "clockify.context"
 DIAGNOSIS = "clockify.diagnosis"  # {"diagnosis", "hint", ...} of a failing response  # extra fields for the event, e.g. the zone
 
 MAX_HEADER_CHARS = 2000
+
+
+def is_clockify_flow(flow: http.HTTPFlow) -> bool:
+    return SERVICE in flow.metadata
 
 
 def record_change(flow: http.HTTPFlow, field: str, before, after, kind: str) -> None:

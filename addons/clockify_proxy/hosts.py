@@ -80,6 +80,39 @@ def _service_from_path(path: str) -> str:
     return CORE
 
 
+REPORTS_PATH = re.compile(r"^/v1/(workspaces/[^/]+/(reports|shared-reports)(/|$)|shared-reports/)")
+# Legacy time-off host paths whose current place on the core host is the same path under
+# /time-off (api-facts 1.1). Anything else on that host is left alone.
+_PTO_PATH = re.compile(r"^/v1/workspaces/([^/]+)/(policies(/.*)?|balance/(policy|user)/[^/]+|requests)$")
+
+
+def corrected(call: ApiCall) -> ApiCall | None:
+    """The call where it belongs, when it was sent to the wrong service; None when it is right."""
+    path, _, query = call.rest.partition("?")
+    query = f"?{query}" if query else ""
+    if call.service == CORE and REPORTS_PATH.match(call.api_path):
+        return ApiCall(REPORTS, call.api_path, call.rest)
+    if call.service == PTO:
+        m = _PTO_PATH.match(call.api_path)
+        if m:
+            api_path = f"/v1/workspaces/{m.group(1)}/time-off/{m.group(2)}"
+            return ApiCall(CORE, api_path, api_path + query)
+    return None
+
+
+def same_region_url(host: str, call: ApiCall, scheme: str = "https") -> str | None:
+    """Where a call goes in the region of `host`; None for hosts whose layout is not known."""
+    host = normal_host(host)
+    if host in GLOBAL_HOSTS:
+        return global_url(call, scheme)
+    if not host.endswith(".clockify.me"):
+        return None
+    first, _, rest = host.partition(".")
+    if rest == "api.clockify.me":  # regional service hosts (use2.api.clockify.me/pto/v1)
+        host = f"{first}.clockify.me"
+    return f"{scheme}://{host}{SERVICE_PREFIX[call.service]}{call.rest}"
+
+
 def global_url(call: ApiCall, scheme: str = "https") -> str:
     """Where a call goes on Clockify's global hosts: each service on its own host."""
     if call.service == CORE:

@@ -17,7 +17,7 @@ from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy import mode_specs
 
 from . import credentials, events, logs
-from .router import CLOCKIFY_HOST, is_clockify_flow
+from .events import CLOCKIFY_HOST, is_clockify_flow
 from .settings import ClockifySettings
 
 API_KEY_HEADER = "X-Api-Key"

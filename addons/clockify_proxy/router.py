@@ -14,19 +14,9 @@ import time
 from mitmproxy import http, tls
 from mitmproxy.proxy import mode_specs
 
-from . import hosts
+from . import events, hosts
+from .events import API_PATH, CLOCKIFY_HOST, ORIGINAL_URL, SERVICE
 from .settings import ClockifySettings
-
-# flow.metadata keys (primitives only: metadata is saved with flows).
-SERVICE = "clockify.service"
-CLOCKIFY_HOST = "clockify.host"  # the Clockify host meant (the reverse target in reverse mode)
-API_PATH = "clockify.api_path"
-ORIGINAL_URL = "clockify.original_url"
-
-
-def is_clockify_flow(flow: http.HTTPFlow) -> bool:
-    return SERVICE in flow.metadata
-
 
 class ClockifyRouter:
     def __init__(self, settings: ClockifySettings) -> None:
@@ -56,22 +46,28 @@ class ClockifyRouter:
         mode = flow.client_conn.proxy_mode
         reverse = isinstance(mode, mode_specs.ReverseMode)
         host = mode.address[0] if reverse else flow.request.host
-        known = reverse or hosts.is_clockify_host(host, self.settings.current.extra_hosts)
-        if not known:
+        settings = self.settings.current
+        if not (reverse or hosts.is_clockify_host(host, settings.extra_hosts)):
             return
         call = hosts.api_call(host, flow.request.path, known_host=True)
         if call is None:
             return
+        scheme = mode.scheme if reverse else flow.request.scheme
+        fixed = hosts.corrected(call) if settings.fix_routes else None
+        if fixed and not (settings.upstream or hosts.same_region_url(host, fixed, scheme)):
+            fixed = None  # a host whose layout is not known (self-hosted): left as it is
+        call = fixed or call
         flow.metadata[SERVICE] = call.service
-        flow.metadata[CLOCKIFY_HOST] = hosts.normal_host(host)
         flow.metadata[API_PATH] = call.api_path
-        upstream = self.settings.current.upstream
-        if upstream:
-            target = hosts.upstream_url(upstream, call)
-        elif reverse and hosts.normal_host(host) in hosts.GLOBAL_HOSTS:
-            target = hosts.global_url(call, mode.scheme)
+        flow.metadata[CLOCKIFY_HOST] = hosts.normal_host(host)
+        if settings.upstream:
+            target = hosts.upstream_url(settings.upstream, call)
+        elif fixed or (reverse and hosts.normal_host(host) in hosts.GLOBAL_HOSTS):
+            target = hosts.same_region_url(host, call, scheme)
         else:
             return
         if target != flow.request.url:
             flow.metadata[ORIGINAL_URL] = flow.request.url
             flow.request.url = target
+        if fixed:
+            events.record_change(flow, "route", flow.metadata[ORIGINAL_URL], target, "route")

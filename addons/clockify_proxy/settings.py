@@ -27,6 +27,8 @@ class Settings:
     support_dir: str | None = None
     retry_hide_amount: bool = False
     ca_export_dir: str | None = None
+    fix_routes: bool = True
+    fix_content_type: bool = True
 
 
 class ClockifySettings:
@@ -126,12 +128,14 @@ def build(set_values: dict[str, object], environ) -> Settings:
         support_opt.value,
         retry_hide_amount,
         get("clockify_ca_export_dir").value,
+        boolean(get("clockify_fix_routes"), default="true"),
+        boolean(get("clockify_fix_content_type"), default="true"),
     )
 
 
-def boolean(option: config.Resolved) -> bool:
+def boolean(option: config.Resolved, default: str = "false") -> bool:
     words = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
-    value = words.get((option.value or "false").strip().lower())
+    value = words.get((option.value or default).strip().lower())
     if value is None:
         raise exceptions.OptionsError(f"{option.name} (from {option.source}): {option.value!r} is not true or false")
     return value

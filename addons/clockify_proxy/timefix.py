@@ -11,7 +11,7 @@ from mitmproxy import http
 
 from . import catalogue, events, jsonsplice, zones
 from .normalize import Edit, Plan, Zone, plan_fields
-from .router import API_PATH, is_clockify_flow
+from .events import API_PATH, is_clockify_flow
 from .settings import ClockifySettings
 
 ZONE_HEADER = "X-Clockify-Proxy-Timezone"

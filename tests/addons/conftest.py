@@ -13,7 +13,7 @@ def proxy(monkeypatch):
     for name in ("CLOCKIFY_TIMEZONE", "CLOCKIFY_API_KEY", "CLOCKIFY_API_KEYS", "CLOCKIFY_API_KEY_FILE", "CLOCKIFY_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     chain = make_addons()
-    settings, status, router, keys, times, annotations, events = chain
+    settings, status, router, keys, times, content_type, annotations, events = chain
     with taddons.context(ProxyAuth(), *chain) as tctx:  # proxyauth: its option matters to ClockifyKeys
 
         class Proxy:
@@ -26,6 +26,7 @@ def proxy(monkeypatch):
                     if hasattr(addon, "requestheaders"):
                         addon.requestheaders(flow)
                 times.request(flow)
+                content_type.request(flow)
                 annotations.request(flow)
                 if flow.response is None and response is not None:
                     flow.response = response
@@ -36,6 +37,6 @@ def proxy(monkeypatch):
                 return flow
 
         p = Proxy()
-        p.settings, p.status, p.router, p.keys, p.times, p.annotations, p.events = chain
+        p.settings, p.status, p.router, p.keys, p.times, p.content_type, p.annotations, p.events = chain
         p.configure(clockify_timezone="Europe/Brussels", listen_host="127.0.0.1")
         yield p

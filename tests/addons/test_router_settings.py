@@ -21,12 +21,45 @@ def reverse_flow(spec, path, body=b""):
     [
         ("/api/v1/workspaces/w/time-entries", "https://api.clockify.me/api/v1/workspaces/w/time-entries"),
         ("/report/v1/workspaces/w/reports/detailed", "https://reports.api.clockify.me/v1/workspaces/w/reports/detailed"),
-        ("/pto/v1/workspaces/w/policies?status=ALL", "https://pto.api.clockify.me/v1/workspaces/w/policies?status=ALL"),
+        ("/pto/v1/workspaces/w/balance?x=1", "https://pto.api.clockify.me/v1/workspaces/w/balance?x=1"),
     ],
 )
 def test_one_reverse_listener_serves_the_whole_global_api(proxy, path, url):
     f = proxy.send(reverse_flow("https://api.clockify.me", path))
     assert f.request.url == url
+
+
+@pytest.mark.parametrize(
+    "url, fixed",
+    [
+        ("https://api.clockify.me/api/v1/workspaces/w/reports/detailed", "https://reports.api.clockify.me/v1/workspaces/w/reports/detailed"),
+        ("https://api.clockify.me/v1/workspaces/w/shared-reports", "https://reports.api.clockify.me/v1/workspaces/w/shared-reports"),
+        ("https://euc1.clockify.me/api/v1/workspaces/w/reports/summary", "https://euc1.clockify.me/report/v1/workspaces/w/reports/summary"),
+        ("https://pto.api.clockify.me/v1/workspaces/w/policies?status=ALL", "https://api.clockify.me/api/v1/workspaces/w/time-off/policies?status=ALL"),
+        ("https://pto.api.clockify.me/v1/workspaces/w/balance/user/u1", "https://api.clockify.me/api/v1/workspaces/w/time-off/balance/user/u1"),
+        ("https://use2.api.clockify.me/pto/v1/workspaces/w/requests", "https://use2.clockify.me/api/v1/workspaces/w/time-off/requests"),
+    ],
+)
+def test_misrouted_calls_go_where_they_belong_and_say_so(proxy, url, fixed):
+    f = proxy.send(tflow.tflow(req=http.Request.make("POST", url, b"{}", {"host": url.split("/")[2]})), http.Response.make(200))
+    assert f.request.url == fixed
+    assert f.response.headers["X-Clockify-Proxy-Fixed"] == "route"
+
+
+def test_route_fixing_can_be_switched_off(proxy):
+    proxy.configure(clockify_fix_routes="false")
+    url = "https://api.clockify.me/api/v1/workspaces/w/reports/detailed"
+    f = proxy.send(tflow.tflow(req=http.Request.make("POST", url, b"{}")), http.Response.make(404, b'{"message":"No static resource","code":3000}'))
+    assert f.request.url == url
+    assert f.response.headers["X-Clockify-Proxy-Diagnosis"] == "no-such-route"
+    assert "reports.api.clockify.me" in f.response.headers["X-Clockify-Proxy-Hint"]
+
+
+def test_legacy_time_off_path_without_a_certain_mapping_is_left_alone(proxy):
+    url = "https://pto.api.clockify.me/v1/workspaces/w/balance"
+    f = proxy.send(tflow.tflow(req=http.Request.make("GET", url)), http.Response.make(404, b'{"message":"No static resource v1/workspaces/w/balance.","code":3000}'))
+    assert f.request.url == url
+    assert "time-off" in f.response.headers["X-Clockify-Proxy-Hint"]
 
 
 def test_reverse_to_a_regional_host_keeps_its_layout(proxy):
@@ -123,3 +156,29 @@ def test_environment_is_read_when_the_option_is_not_set(proxy, monkeypatch):
     assert proxy.settings.current.zone.name == "Asia/Tokyo"
     proxy.configure(clockify_timezone="Europe/Lisbon")
     assert proxy.settings.current.zone.name == "Europe/Lisbon"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "text/plain; charset=utf-8"])
+def test_json_body_without_json_content_type_gets_it(proxy, content_type):
+    request = http.Request.make("POST", "https://api.clockify.me/api/v1/workspaces/w/projects", b'{"name":"x"}', {})
+    if content_type:
+        request.headers["content-type"] = content_type
+    f = proxy.send(tflow.tflow(req=request), http.Response.make(201))
+    assert f.request.headers["content-type"] == "application/json"
+    assert f.response.headers["X-Clockify-Proxy-Fixed"] == "Content-Type"
+    assert f.request.content == b'{"name":"x"}'
+
+
+@pytest.mark.parametrize("body, content_type", [(b"name=x", None), (b'{"name":"x"}', "application/xml"), (b"not json", "text/plain")])
+def test_other_bodies_keep_their_content_type(proxy, body, content_type):
+    request = http.Request.make("POST", "https://api.clockify.me/api/v1/workspaces/w/projects", body, {})
+    if content_type:
+        request.headers["content-type"] = content_type
+    f = proxy.send(tflow.tflow(req=request), http.Response.make(201))
+    assert f.request.headers.get("content-type") == content_type
+
+
+def test_content_type_fix_can_be_switched_off(proxy):
+    proxy.configure(clockify_fix_content_type="false")
+    f = proxy.send(tflow.tflow(req=http.Request.make("POST", "https://api.clockify.me/api/v1/workspaces/w/projects", b"{}", {})), http.Response.make(201))
+    assert "content-type" not in f.request.headers
