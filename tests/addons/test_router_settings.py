@@ -41,7 +41,7 @@ def test_one_reverse_listener_serves_the_whole_global_api(proxy, path, url):
     ],
 )
 def test_misrouted_calls_go_where_they_belong_and_say_so(proxy, url, fixed):
-    f = proxy.send(tflow.tflow(req=http.Request.make("POST", url, b"{}", {"host": url.split("/")[2]})), http.Response.make(200))
+    f = proxy.send(tflow.tflow(req=http.Request.make("POST", url, b"{}", {"host": url.split("/")[2], "content-type": "application/json"})), http.Response.make(200))
     assert f.request.url == fixed
     assert f.response.headers["X-Clockify-Proxy-Fixed"] == "route"
 

@@ -15,7 +15,7 @@ LIST = config.SPECS["clockify_hosts"]
 FILE = "cfg.toml"
 
 
-def Resolved(value, source):  # noqa: N802 - reads like the dataclass it stands for
+def resolved(value, source):
     return (value, source)
 
 
@@ -44,19 +44,19 @@ def test_options_are_named_and_typed():
     "set_value, environ, file_values, expected",
     [
         ("Europe/Brussels", {"CLOCKIFY_TIMEZONE": "Asia/Tokyo"}, {"clockify_timezone": "UTC"},
-         Resolved("Europe/Brussels", "--set")),
-        ("", {"CLOCKIFY_TIMEZONE": "Asia/Tokyo"}, {"clockify_timezone": "UTC"}, Resolved("Asia/Tokyo", "env CLOCKIFY_TIMEZONE")),
-        (None, {"CLOCKIFY_TIMEZONE": "Asia/Tokyo"}, {"clockify_timezone": "UTC"}, Resolved("Asia/Tokyo", "env CLOCKIFY_TIMEZONE")),
-        ("  ", {"CLOCKIFY_TIMEZONE": " \t"}, {"clockify_timezone": "UTC"}, Resolved("UTC", f"config file {FILE}")),
-        ("", {}, {"clockify_timezone": "UTC"}, Resolved("UTC", f"config file {FILE}")),
-        ("", {"CLOCKIFY_TIMEZONE": ""}, {}, Resolved(None, "default")),
-        ("", {}, {}, Resolved(None, "default")),
-        (" Europe/Brussels ", {}, {}, Resolved("Europe/Brussels", "--set")),
-        ("", {"CLOCKIFY_TIMEZONE": " Asia/Tokyo\n"}, {}, Resolved("Asia/Tokyo", "env CLOCKIFY_TIMEZONE")),
-        ("", {}, {"clockify_timezone": " UTC "}, Resolved("UTC", f"config file {FILE}")),
+         resolved("Europe/Brussels", "--set")),
+        ("", {"CLOCKIFY_TIMEZONE": "Asia/Tokyo"}, {"clockify_timezone": "UTC"}, resolved("Asia/Tokyo", "env CLOCKIFY_TIMEZONE")),
+        (None, {"CLOCKIFY_TIMEZONE": "Asia/Tokyo"}, {"clockify_timezone": "UTC"}, resolved("Asia/Tokyo", "env CLOCKIFY_TIMEZONE")),
+        ("  ", {"CLOCKIFY_TIMEZONE": " \t"}, {"clockify_timezone": "UTC"}, resolved("UTC", f"config file {FILE}")),
+        ("", {}, {"clockify_timezone": "UTC"}, resolved("UTC", f"config file {FILE}")),
+        ("", {"CLOCKIFY_TIMEZONE": ""}, {}, resolved(None, "default")),
+        ("", {}, {}, resolved(None, "default")),
+        (" Europe/Brussels ", {}, {}, resolved("Europe/Brussels", "--set")),
+        ("", {"CLOCKIFY_TIMEZONE": " Asia/Tokyo\n"}, {}, resolved("Asia/Tokyo", "env CLOCKIFY_TIMEZONE")),
+        ("", {}, {"clockify_timezone": " UTC "}, resolved("UTC", f"config file {FILE}")),
         # Other options' variables and file keys do not leak in.
         ("", {"CLOCKIFY_UPSTREAM": "http://x", "clockify_timezone": "UTC"}, {"clockify_upstream": "http://y"},
-         Resolved(None, "default")),
+         resolved(None, "default")),
     ],
 )
 def test_scalar_precedence(set_value, environ, file_values, expected):
@@ -66,7 +66,7 @@ def test_scalar_precedence(set_value, environ, file_values, expected):
 @pytest.mark.parametrize("empty", ["", "   ", "\t\n"])
 def test_scalar_empty_file_value_counts_as_unset(empty):
     # `clockify_timezone = ""` in the file: not set, so the default (the host's zone) applies.
-    assert resolve(SCALAR, "", {}, {"clockify_timezone": empty}, FILE) == Resolved(None, "default")
+    assert resolve(SCALAR, "", {}, {"clockify_timezone": empty}, FILE) == resolved(None, "default")
 
 
 # -- resolve: list options -----------------------------------------------------------------------------
@@ -76,15 +76,15 @@ def test_scalar_empty_file_value_counts_as_unset(empty):
     "set_value, environ, file_values, expected",
     [
         (["a.example,b.example", " c.example "], {"CLOCKIFY_HOSTS": "e.example"}, {"clockify_hosts": ["f.example"]},
-         Resolved(("a.example", "b.example", "c.example"), "--set")),
+         resolved(("a.example", "b.example", "c.example"), "--set")),
         ([], {"CLOCKIFY_HOSTS": "x.example, y.example,,"}, {"clockify_hosts": ["f.example"]},
-         Resolved(("x.example", "y.example"), "env CLOCKIFY_HOSTS")),
-        (None, {"CLOCKIFY_HOSTS": "x.example"}, {}, Resolved(("x.example",), "env CLOCKIFY_HOSTS")),
+         resolved(("x.example", "y.example"), "env CLOCKIFY_HOSTS")),
+        (None, {"CLOCKIFY_HOSTS": "x.example"}, {}, resolved(("x.example",), "env CLOCKIFY_HOSTS")),
         ([], {"CLOCKIFY_HOSTS": "  "}, {"clockify_hosts": ["f1.example", "f2.example,f3.example"]},
-         Resolved(("f1.example", "f2.example", "f3.example"), f"config file {FILE}")),
-        ([], {}, {"clockify_hosts": "f1.example, f2.example"}, Resolved(("f1.example", "f2.example"), f"config file {FILE}")),
-        ([], {}, {}, Resolved((), "default")),
-        ((), {"CLOCKIFY_HOSTS": ""}, {}, Resolved((), "default")),
+         resolved(("f1.example", "f2.example", "f3.example"), f"config file {FILE}")),
+        ([], {}, {"clockify_hosts": "f1.example, f2.example"}, resolved(("f1.example", "f2.example"), f"config file {FILE}")),
+        ([], {}, {}, resolved((), "default")),
+        ((), {"CLOCKIFY_HOSTS": ""}, {}, resolved((), "default")),
     ],
 )
 def test_list_precedence(set_value, environ, file_values, expected):
@@ -94,13 +94,13 @@ def test_list_precedence(set_value, environ, file_values, expected):
 @pytest.mark.parametrize("empty", [[""], ["  "]])
 def test_list_set_to_empty_counts_as_unset(empty):
     # `--set clockify_hosts=` gives mitmproxy's Sequence[str] option the value [""].
-    assert resolve(LIST, empty, {"CLOCKIFY_HOSTS": "x.example"}, {}, FILE) == Resolved(("x.example",), "env CLOCKIFY_HOSTS")
-    assert resolve(LIST, empty, {}, {"clockify_hosts": ["f.example"]}, FILE) == Resolved(("f.example",), f"config file {FILE}")
+    assert resolve(LIST, empty, {"CLOCKIFY_HOSTS": "x.example"}, {}, FILE) == resolved(("x.example",), "env CLOCKIFY_HOSTS")
+    assert resolve(LIST, empty, {}, {"clockify_hosts": ["f.example"]}, FILE) == resolved(("f.example",), f"config file {FILE}")
 
 
 @pytest.mark.parametrize("empty", ["", [], [""]])
 def test_list_empty_file_value_counts_as_unset(empty):
-    assert resolve(LIST, [], {}, {"clockify_hosts": empty}, FILE) == Resolved((), "default")
+    assert resolve(LIST, [], {}, {"clockify_hosts": empty}, FILE) == resolved((), "default")
 
 
 # -- load_file ---------------------------------------------------------------------------------------
@@ -133,8 +133,8 @@ def test_load_file_list_option_as_string_and_empty_file(tmp_path):
 def test_load_file_then_resolve(tmp_path):
     path = write(tmp_path, 'clockify_timezone = "Asia/Kathmandu"\nclockify_hosts = "a.example, b.example"\n')
     values = load_file(path)
-    assert resolve(SCALAR, "", {}, values, path) == Resolved("Asia/Kathmandu", f"config file {path}")
-    assert resolve(LIST, [], {}, values, path) == Resolved(("a.example", "b.example"), f"config file {path}")
+    assert resolve(SCALAR, "", {}, values, path) == resolved("Asia/Kathmandu", f"config file {path}")
+    assert resolve(LIST, [], {}, values, path) == resolved(("a.example", "b.example"), f"config file {path}")
 
 
 def test_load_file_unknown_key(tmp_path):
