@@ -9,6 +9,7 @@ def make_addons() -> list:
     from .contenttype import ClockifyContentType
     from .events import ClockifyEvents
     from .keys import ClockifyKeys
+    from .ratelimit import ClockifyRateLimit
     from .router import ClockifyRouter
     from .settings import ClockifySettings
     from .status import ClockifyStatus, Metrics
@@ -24,6 +25,7 @@ def make_addons() -> list:
         ClockifyKeys(settings),
         ClockifyTimes(settings),
         ClockifyContentType(settings),
+        ClockifyRateLimit(settings),
         ClockifyAnnotations(settings),
         ClockifyEvents(metrics),
     ]

@@ -12,23 +12,19 @@ import json
 import logging
 import os
 import re
-import ssl
 import time
-from http.client import HTTPConnection, HTTPSConnection
-from urllib.parse import urlsplit
 
-from mitmproxy import ctx, http
+from mitmproxy import http
 from mitmproxy.net.http import http1
 from mitmproxy.proxy.layers.http import _http1
 
-from . import credentials, events, jsonsplice, logs
+from . import credentials, events, jsonsplice, logs, resend
 from .diagnose import Diagnosis, Facts, diagnose
 from .keys import API_KEY_HEADER, INJECTED
 from .events import API_PATH, CLOCKIFY_HOST, SERVICE, is_clockify_flow
 from .settings import ClockifySettings
 
 HINT_HEADER = "X-Clockify-Proxy-Hint"
-RETRIED_HEADER = "X-Clockify-Proxy-Retried"
 SENT = "clockify.sent_credentials"  # flow.metadata: credential header names as the request left
 AMOUNT_SHOWN = "clockify.amount_shown"
 
@@ -75,42 +71,6 @@ def hide_amounts(request: http.Request) -> bytes | None:
         return jsonsplice.splice(text, {}, {parent: ("amountShown", "HIDE_AMOUNT")}).encode()
     except jsonsplice.SpliceError:
         return None
-
-
-def tls_context() -> ssl.SSLContext:
-    """Verify the upstream as mitmproxy itself is told to (ssl_insecure, ssl_verify_upstream_trusted_ca)."""
-    if ctx.options.ssl_insecure:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        return context
-    return ssl.create_default_context(
-        cafile=ctx.options.ssl_verify_upstream_trusted_ca or None,
-        capath=ctx.options.ssl_verify_upstream_trusted_confdir or None,
-    )
-
-
-def send_once(method: str, url: str, headers: list, body: bytes, context: ssl.SSLContext, timeout: float = 30):
-    parts = urlsplit(url)
-    if parts.scheme == "https":
-        conn = HTTPSConnection(parts.hostname, parts.port or 443, timeout=timeout, context=context)
-    else:
-        conn = HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
-    try:
-        conn.putrequest(method, parts.path + (f"?{parts.query}" if parts.query else ""), skip_host=True, skip_accept_encoding=True)
-        if not any(name.lower() == "host" for name, _ in headers):  # HTTP/2 requests carry :authority instead
-            conn.putheader("Host", parts.netloc)
-        for name, value in headers:
-            conn.putheader(name, value)
-        conn.putheader("Content-Length", str(len(body)))
-        conn.endheaders(body)
-        response = conn.getresponse()
-        content = response.read()
-        hop = {"transfer-encoding", "connection", "content-length", "keep-alive"}
-        kept = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.getheaders() if k.lower() not in hop]
-        return response.status, response.reason, http.Headers(kept), content
-    finally:
-        conn.close()
 
 
 def redacted_headers(headers: http.Headers) -> list[list[str]]:
@@ -210,22 +170,12 @@ class ClockifyAnnotations:
         body = hide_amounts(flow.request)
         if body is None:
             return False
-        headers = [(k, v) for k, v in flow.request.headers.items(multi=True)
-                   if k.lower() not in ("content-length", "content-encoding", "transfer-encoding")]
-        if flow.metadata.get(INJECTED):
-            key = self.settings.current.keys.key_for(flow.metadata[CLOCKIFY_HOST])
-            if key:
-                headers.append((API_KEY_HEADER, key))
         try:
-            status, reason, response_headers, content = await asyncio.to_thread(
-                send_once, flow.request.method, flow.request.url, headers, body, tls_context()
-            )
+            flow.response = await resend.resend(flow, self.settings.current, body)
         except (OSError, ValueError) as e:
             events.record(flow, events.NOTES, f"retry with HIDE_AMOUNT failed: {e.__class__.__name__}")
             return False
-        flow.response = http.Response.make(status, content, response_headers)
-        flow.response.reason = reason
-        flow.response.headers[RETRIED_HEADER] = "amountShown=HIDE_AMOUNT"
+        flow.response.headers[resend.RETRIED_HEADER] = "amountShown=HIDE_AMOUNT"
         events.record_change(flow, "amountShown", flow.metadata.get(AMOUNT_SHOWN), "HIDE_AMOUNT", "hide-amount-retry")
         return True
 

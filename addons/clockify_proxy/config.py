@@ -119,6 +119,23 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "text/plain) with that header.",
     ),
     OptionSpec(
+        "clockify_rate_limit",
+        False,
+        "Requests per second allowed to each workspace and key; requests beyond are held briefly "
+        "instead of failing with 429. 0 turns holding off. Default: 50, Clockify's limit.",
+    ),
+    OptionSpec(
+        "clockify_rate_max_wait",
+        False,
+        "Seconds a request may be held for the rate, or wait before a 429 retry, at most. Default: 10.",
+    ),
+    OptionSpec(
+        "clockify_rate_retries",
+        False,
+        "How many times a 429 answer to GET, HEAD, PUT, DELETE or OPTIONS is retried (after "
+        "Retry-After, or a doubling backoff). POST and PATCH are never retried. 0 turns it off. Default: 2.",
+    ),
+    OptionSpec(
         "clockify_log_format",
         False,
         "Log format of clockify-proxy's events: auto (readable on a terminal, JSON lines "

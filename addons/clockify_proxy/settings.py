@@ -29,6 +29,9 @@ class Settings:
     ca_export_dir: str | None = None
     fix_routes: bool = True
     fix_content_type: bool = True
+    rate_limit: float = 50.0
+    rate_max_wait: float = 10.0
+    rate_retries: int = 2
 
 
 class ClockifySettings:
@@ -130,7 +133,21 @@ def build(set_values: dict[str, object], environ) -> Settings:
         get("clockify_ca_export_dir").value,
         boolean(get("clockify_fix_routes"), default="true"),
         boolean(get("clockify_fix_content_type"), default="true"),
+        number(get("clockify_rate_limit"), "50", float),
+        number(get("clockify_rate_max_wait"), "10", float),
+        int(number(get("clockify_rate_retries"), "2", int)),
     )
+
+
+def number(option: config.Resolved, default: str, kind: type) -> float:
+    text = (option.value or default).strip()
+    try:
+        value = kind(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 1e6:
+        raise exceptions.OptionsError(f"{option.name} (from {option.source}): {text!r} is not a number from 0 up")
+    return value
 
 
 def boolean(option: config.Resolved, default: str = "false") -> bool:

@@ -13,7 +13,7 @@ def proxy(monkeypatch):
     for name in ("CLOCKIFY_TIMEZONE", "CLOCKIFY_API_KEY", "CLOCKIFY_API_KEYS", "CLOCKIFY_API_KEY_FILE", "CLOCKIFY_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     chain = make_addons()
-    settings, status, router, keys, times, content_type, annotations, events = chain
+    settings, status, router, keys, times, content_type, rate_limit, annotations, events = chain
     with taddons.context(ProxyAuth(), *chain) as tctx:  # proxyauth: its option matters to ClockifyKeys
 
         class Proxy:
@@ -27,16 +27,19 @@ def proxy(monkeypatch):
                         addon.requestheaders(flow)
                 times.request(flow)
                 content_type.request(flow)
+                asyncio.run(rate_limit.request(flow))
                 annotations.request(flow)
                 if flow.response is None and response is not None:
                     flow.response = response
                     keys.responseheaders(flow)
                 if flow.response is not None:
+                    asyncio.run(rate_limit.response(flow))
                     asyncio.run(annotations.response(flow))
                     events.response(flow)
                 return flow
 
         p = Proxy()
-        p.settings, p.status, p.router, p.keys, p.times, p.content_type, p.annotations, p.events = chain
-        p.configure(clockify_timezone="Europe/Brussels", listen_host="127.0.0.1")
+        p.settings, p.status, p.router, p.keys, p.times, p.content_type, p.rate_limit, p.annotations, p.events = chain
+        # No retries by default: a retry would really send the request again (to test hosts that do not exist).
+        p.configure(clockify_timezone="Europe/Brussels", listen_host="127.0.0.1", clockify_rate_retries="0")
         yield p

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from ruamel.yaml import YAML
 
-from clockify_proxy import catalogue, normalize, zones
+from clockify_proxy import normalize, zones
 from clockify_proxy.catalogue import CATALOGUE, Kind, find
 
 REPO = Path(__file__).resolve().parents[2]
@@ -380,4 +380,3 @@ def test_catalogue_module_kinds():
     assert {k.value for k in Kind} == {
         "instant", "instant-seconds", "report-range", "calendar-day", "date", "time-of-day"
     }
-    assert catalogue.find is find
