@@ -64,7 +64,7 @@ class Endpoint:
 
     def __post_init__(self) -> None:
         parts = re.split(r"\{[^}]+\}", self.pattern)
-        object.__setattr__(self, "regex", re.compile("^" + "[^/]+".join(map(re.escape, parts)) + "/?$"))
+        object.__setattr__(self, "regex", re.compile("[^/]+".join(map(re.escape, parts)) + "/?"))
 
 
 W = "/v1/workspaces/{workspaceId}"
@@ -141,6 +141,7 @@ CATALOGUE: tuple[Endpoint, ...] = (
     Endpoint(("PUT",), f"{W}/expenses/{{expenseId}}", form={"date": C}, body={"date": C}),
     # Invoices
     Endpoint(("POST",), f"{W}/invoices", body={"issuedDate": C, "dueDate": C}),
+    Endpoint(("PUT",), f"{W}/invoices/settings"),  # no time fields; listed so {invoiceId} does not take it
     Endpoint(("PUT",), f"{W}/invoices/{{invoiceId}}", body={"issuedDate": C, "dueDate": C}),
     Endpoint(("POST",), f"{W}/invoices/{{invoiceId}}/payments", body={"paymentDate": S}),
     Endpoint(("POST",), f"{W}/invoices/{{invoiceId}}/items/import", body={"from": I, "to": I},
@@ -207,6 +208,6 @@ for _endpoint in CATALOGUE:
 def find(method: str, api_path: str) -> Endpoint | None:
     """The endpoint a request is for; `api_path` starts at `/v1/` and has no query."""
     for endpoint in _BY_METHOD.get(method.upper(), ()):
-        if endpoint.regex.match(api_path):
+        if endpoint.regex.fullmatch(api_path):
             return endpoint
     return None

@@ -164,20 +164,20 @@ def resolve(
     file_name: str,
 ) -> Resolved:
     if spec.is_list:
-        if set_value:
+        if set_value and _split(set_value):
             return Resolved(spec.name, _split(set_value), "--set")
         if environ.get(spec.env, "").strip():
             return Resolved(spec.name, _split([environ[spec.env]]), f"env {spec.env}")
-        if spec.name in file_values:
-            value = file_values[spec.name]
-            items = [value] if isinstance(value, str) else value
-            return Resolved(spec.name, _split(items), f"config file {file_name}")
+        value = file_values.get(spec.name, ())
+        items = _split([value] if isinstance(value, str) else value)
+        if items:
+            return Resolved(spec.name, items, f"config file {file_name}")
         return Resolved(spec.name, (), "default")
     if isinstance(set_value, str) and set_value.strip():
         return Resolved(spec.name, set_value.strip(), "--set")
     if environ.get(spec.env, "").strip():
         return Resolved(spec.name, environ[spec.env].strip(), f"env {spec.env}")
-    if spec.name in file_values:
+    if str(file_values.get(spec.name, "")).strip():
         return Resolved(spec.name, file_values[spec.name].strip(), f"config file {file_name}")
     return Resolved(spec.name, None, "default")
 
@@ -189,8 +189,8 @@ def load_file(path: str) -> dict[str, object]:
             data = tomllib.load(f)
     except OSError as e:
         raise ConfigError(f"cannot read config file {path}: {e.strerror}") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"config file {path} is not valid TOML (UTF-8): {e}") from None
     for key, value in data.items():
         spec = SPECS.get(key)
         if spec is None:

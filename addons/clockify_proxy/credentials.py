@@ -20,7 +20,7 @@ SCOPES_HELP = f"{GLOBAL}, {', '.join(REGIONS)}, {DEVELOPER} or a host name"
 KEY_MODES = ("add", "replace", "off")
 CURRENT_KEY_LENGTH = 48
 
-_KEY = re.compile(r"^[\x21-\x7e]+$")  # visible ASCII: anything else would break or split the header
+_KEY = re.compile(r"[\x21-\x7e]+")  # visible ASCII: anything else would break or split the header
 
 
 class BadKey(ValueError):
@@ -36,7 +36,7 @@ def check_key(key: str, where: str) -> str:
     key = key.strip()
     if not key:
         raise BadKey(f"{where} is empty")
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise BadKey(f"{where}: the key {masked(key)} contains spaces or characters that cannot go in a header")
     return key
 

@@ -31,7 +31,7 @@ UI_HOSTS = frozenset(
      "blog.clockify.me", "help.clockify.me", "marketplace.clockify.me"}
 )
 
-_HOST_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$")
+_HOST_NAME = re.compile(r"(?=.{1,253}\Z)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 
 
 def normal_host(host: str) -> str:
@@ -39,7 +39,7 @@ def normal_host(host: str) -> str:
 
 
 def valid_host_name(host: str) -> bool:
-    return bool(_HOST_NAME.match(normal_host(host)))
+    return bool(_HOST_NAME.fullmatch(normal_host(host)))
 
 
 def is_clockify_host(host: str, extra: frozenset[str] = frozenset()) -> bool:
@@ -136,6 +136,6 @@ def parse_upstream(url: str) -> str:
         parts.port
     except ValueError:
         raise ValueError(f"{url!r} has an invalid port") from None
-    if parts.query or parts.fragment or parts.username or parts.password:
+    if "?" in url or "#" in url or parts.username or parts.password:
         raise ValueError(f"{url!r} must be a plain base URL (no query, fragment or credentials)")
     return url.rstrip("/")

@@ -19,7 +19,7 @@ from .catalogue import Endpoint, Kind
 FUTURE_TIMER_TOLERANCE = timedelta(minutes=1)
 
 # RFC 3339 in UTC as Clockify writes it, optionally with a fraction: kept byte for byte.
-_RFC3339_UTC = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$")
+_RFC3339_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z")
 
 
 @dataclass(frozen=True)
@@ -102,9 +102,10 @@ def _read_instant(text: str, kind: Kind, zone: Zone) -> _Reading | None:
     if kind is Kind.CALENDAR_DAY:
         if value.zulu:
             return _Reading(text, text, None)
-        return _Reading(text, f"{value.wall:%Y-%m-%d}T00:00:00Z", None)
+        day = value.wall
+        return _Reading(text, f"{day.year:04d}-{day.month:02d}-{day.day:02d}T00:00:00Z", None)
     meant = tv.instant(value, zone.tz, zone.name)
-    keep = _RFC3339_UTC.match(text) and not (kind is Kind.INSTANT_SECONDS and value.frac)
+    keep = _RFC3339_UTC.fullmatch(text) and not (kind is Kind.INSTANT_SECONDS and value.frac)
     return _Reading(text, text if keep else tv.format_utc(meant.utc), meant.utc, meant.note)
 
 

@@ -18,11 +18,11 @@ UTC = timezone.utc
 # optional seconds and fraction, `Z`, `±HH:MM`, `±HHMM` or `±HH`. A space before the offset
 # digits is what a raw `+02:00` turns into when a query string is form-decoded.
 _ISO = re.compile(
-    r"""^(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})
+    r"""(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})
     (?:[Tt\x20](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?
        (?:(?P<z>[Zz])|(?P<sign>[+\-\x20])(?P<oh>\d{2})(?::?(?P<om>\d{2}))?)?
-    )?$""",
-    re.VERBOSE,
+    )?""",
+    re.VERBOSE | re.ASCII,  # ASCII: "\d" must not accept other scripts' digits
 )
 
 
@@ -51,7 +51,7 @@ class TimeText:
 
 def parse(text: str) -> TimeText:
     """Split a date or date-time string; raise NotATime for anything else."""
-    m = _ISO.match(text) if isinstance(text, str) else None
+    m = _ISO.fullmatch(text) if isinstance(text, str) else None
     if not m:
         raise NotATime(f"{text!r} is not an ISO 8601 date or date-time")
     g = m.groupdict()
@@ -101,19 +101,20 @@ def instant(value: TimeText, zone: tzinfo, zone_name: str) -> Instant:
         except OverflowError:
             raise NotATime(f"{value.text!r} is out of range") from None
     local = value.wall.replace(tzinfo=zone)
-    if not tz.datetime_exists(local):
-        raise NonexistentLocalTime(
-            f"{value.text} does not exist in {zone_name}: the clocks skip it (daylight saving "
-            f"time starts). Send the time with an explicit offset or in UTC."
-        )
-    note = None
-    if tz.datetime_ambiguous(local):
-        local = tz.enfold(local, fold=0)
-        note = (
-            f"{value.text} happens twice in {zone_name} (daylight saving time ends); "
-            f"read as the first occurrence, {format_offset_time(local)}"
-        )
-    try:
+    try:  # at the ends of the datetime range, the zone's offset overflows
+        exists, ambiguous = tz.datetime_exists(local), tz.datetime_ambiguous(local)
+        if not exists:
+            raise NonexistentLocalTime(
+                f"{value.text} does not exist in {zone_name}: the clocks skip it (daylight saving "
+                f"time starts). Send the time with an explicit offset or in UTC."
+            )
+        note = None
+        if ambiguous:
+            local = tz.enfold(local, fold=0)
+            note = (
+                f"{value.text} happens twice in {zone_name} (daylight saving time ends); "
+                f"read as the first occurrence, {format_offset_time(local)}"
+            )
         return Instant(local.astimezone(UTC), note)
     except OverflowError:
         raise NotATime(f"{value.text!r} is out of range") from None

@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import os
-import re
+import zoneinfo
 from datetime import tzinfo
 from functools import lru_cache
 
 from dateutil import tz
-
-# IANA keys only ("Europe/Brussels", "UTC", "America/Argentina/Buenos_Aires", "Etc/GMT+5").
-# dateutil's gettz also accepts POSIX TZ strings such as "UTC+3", whose sign is the reverse of
-# what people expect, and file paths; neither may reach Clockify as a `timeZone`.
-_IANA_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_+\-]*(/[A-Za-z0-9_+\-]+)*$")
 
 
 class UnknownZone(ValueError):
     pass
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1)
+def iana_keys() -> frozenset[str]:
+    # IANA keys only ("Europe/Brussels", "UTC", "Etc/GMT+5"): dateutil's gettz also accepts POSIX
+    # TZ strings such as "UTC+3" (whose sign is the reverse of what people expect), file paths,
+    # and zone files that are no IANA key (posix/..., right/... with leap seconds, localtime).
+    # None of them may reach Clockify as a `timeZone`.
+    return (frozenset(zoneinfo.available_timezones()) - {"localtime", "posixrules"}) | {"UTC"}
+
+
 def zone(name: str) -> tzinfo:
     """The tzinfo for an IANA zone name; raises UnknownZone for anything else."""
-    if not isinstance(name, str) or not _IANA_KEY.match(name) or ".." in name:
+    if not isinstance(name, str) or name not in iana_keys():
         raise UnknownZone(f"{name!r} is not an IANA time zone name (e.g. Europe/Brussels)")
+    return _gettz(name)
+
+
+@lru_cache(maxsize=256)
+def _gettz(name: str) -> tzinfo:
     found = tz.gettz(name)
     if not isinstance(found, (tz.tzfile, tz.tzutc)):
         raise UnknownZone(f"{name!r} is not an IANA time zone name (e.g. Europe/Brussels)")

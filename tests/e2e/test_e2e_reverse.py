@@ -367,7 +367,6 @@ def test_naive_time_in_the_autumn_fold_is_read_as_first_occurrence_with_a_note(c
     assert fake_upstream.only_request().body == b'{"start":"2024-10-27T00:30:00Z","end":"2024-10-27T02:30:00Z"}'
     note = response.headers.get(NOTE_HEADER, "")
     assert "2024-10-27T02:30:00" in note, response.headers
-    assert WARNING_HEADER in response.headers
 
 
 # -- the upstream's own answers --------------------------------------------------------------

@@ -150,6 +150,13 @@ def test_timezone_precedence(proxy_factory, fake_upstream, tmp_path, use_set, us
     assert fixed_entry(proxy, fake_upstream) == AS_UTC[expected_zone]
 
 
+def test_listens_on_loopback_by_default(proxy_factory, fake_upstream):
+    proxy = proxy_factory.start(["--mode", f"reverse:http://127.0.0.1:{fake_upstream.port}"], listen_host=None)
+    assert "--listen-host" not in proxy.argv
+    listening = [line for line in proxy.stdout.splitlines() if "listening at" in line]
+    assert listening and all(f"listening at 127.0.0.1:{proxy.port}" in line for line in listening), proxy.output()
+
+
 def test_stops_cleanly_on_sigterm(proxy_factory, fake_upstream):
     proxy = proxy_factory.start(["--mode", f"reverse:http://127.0.0.1:{fake_upstream.port}"])
     assert proxy.stop() == 0, proxy.output()

@@ -100,9 +100,10 @@ def command(base: str = "clockify-proxy") -> list[str]:
     raise ValueError(base)
 
 
-def standard_args(confdir: Path) -> list[str]:
+def standard_args(confdir: Path, listen_host: str | None = "127.0.0.1") -> list[str]:
+    """The flags every test run gets; `listen_host=None` leaves the listen address to the product."""
     return [
-        "--listen-host", "127.0.0.1",
+        *(["--listen-host", listen_host] if listen_host else []),
         "--listen-port", "0",
         "--set", f"confdir={confdir}",
         "--set", "flow_detail=0",
@@ -173,13 +174,14 @@ class ProxyProcess:
         tz: str | None = "UTC",
         base: str = "clockify-proxy",
         cwd: Path | None = None,
+        listen_host: str | None = "127.0.0.1",
     ) -> None:
         self.workdir = Path(workdir)
         self.confdir = self.workdir / "confdir"
         self.confdir.mkdir(parents=True, exist_ok=True)
         self.cwd = Path(cwd) if cwd else self.workdir / "cwd"
         self.cwd.mkdir(parents=True, exist_ok=True)
-        self.argv = command(base) + standard_args(self.confdir) + list(args)
+        self.argv = command(base) + standard_args(self.confdir, listen_host) + list(args)
         self.env, self.dns_log = make_env(self.workdir, env, tz)
         self.proc: subprocess.Popen | None = None
         self.ports: list[int] = []
