@@ -58,6 +58,7 @@ class ClockifyDumpMaster(DumpMaster):
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
+    sys.argv[0] = "clockify-proxy"  # mitmproxy prefixes its start-up errors with it
     try:
         run(functools.partial(ClockifyDumpMaster, argv=args), cmdline.mitmdump, args)
     except exceptions.OptionsError as e:

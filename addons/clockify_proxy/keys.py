@@ -5,7 +5,8 @@
 - Header changes happen in requestheaders, so they also reach upstream for streamed bodies.
 - Once the request has left, the injected header is dropped from the flow: mitmproxy's flow
   printer, mitmweb and saved flow files then never show the key (a replay re-injects it).
-- The proxy refuses to listen beyond loopback without proxyauth or clockify_allow_remote.
+- The proxy refuses to listen beyond loopback without proxyauth or clockify_allow_remote (under
+  `mitmdump -s` with mitmproxy's all-interfaces default, only once a key is configured).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from .events import CLOCKIFY_HOST, is_clockify_flow
 from .settings import ClockifySettings
 
 API_KEY_HEADER = "X-Api-Key"
-LOOPBACK = "127.0.0.1"
 INJECTED = "clockify.key_injected"  # flow.metadata: the key's last four characters
 
 
@@ -34,26 +34,31 @@ class ClockifyKeys:
         self.settings = settings
 
     def configure(self, updated: set[str]) -> None:
-        if not updated & {"listen_host", "mode", "proxyauth", "clockify_allow_remote", "clockify_api_key"}:
-            return
-        if "listen_host" in updated and ctx.options.listen_host == "":
-            # mitmproxy's own default is every interface; ours is loopback, also under mitmdump -s.
-            ctx.options.update(listen_host=LOOPBACK)
+        watched = {"listen_host", "mode", "proxyauth", "clockify_allow_remote", "clockify_api_key",
+                   "clockify_api_keys", "clockify_api_key_file"}
+        if not updated & watched:
             return
         exposed = [h or "0.0.0.0 (all interfaces)" for h in listen_hosts(ctx.options.mode, ctx.options.listen_host)
                    if not credentials.is_loopback(h)]
-        log = logging.getLogger(logs.LOGGER_NAME)
         if not exposed:
             return
+        log = logging.getLogger(logs.LOGGER_NAME)
         where = ", ".join(exposed)
+        settings = self.settings.current
         if "proxyauth" in ctx.options and ctx.options.proxyauth:
             log.warning("listening on %s: clients must authenticate (proxyauth)", where)
-        elif self.settings.current.allow_remote:
+        elif settings.allow_remote:
             log.warning(
                 "listening on %s WITHOUT authentication (clockify_allow_remote=true): anyone who can reach "
-                "this address can use the proxy%s",
+                "this address can use the proxy%s", where, " and its Clockify API key" if settings.keys else "",
+            )
+        elif ctx.options.listen_host == "" and not settings.keys:
+            # mitmproxy's own default (clockify-proxy itself defaults to 127.0.0.1): under
+            # `mitmdump -s` the servers are up before a script loads, too late to change it.
+            log.warning(
+                "listening on %s, mitmproxy's default: pass --listen-host 127.0.0.1 to keep the proxy to "
+                "this machine (configuring an API key requires it, or proxyauth, or clockify_allow_remote=true)",
                 where,
-                " and its Clockify API key" if self.settings.current.keys else "",
             )
         else:
             raise exceptions.OptionsError(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from mitmproxy import http, tls
+from mitmproxy import ctx, http, tls
 from mitmproxy.proxy import mode_specs
 
 from . import events, hosts
@@ -22,12 +22,21 @@ class ClockifyRouter:
     def __init__(self, settings: ClockifySettings) -> None:
         self.settings = settings
 
+    def configure(self, updated: set[str]) -> None:
+        # mitmproxy's eager default connects to the real host as soon as a client connects, before
+        # any request can be sent to the upstream: with an upstream set, that lookup must not happen.
+        if self.settings.current.upstream and "connection_strategy" in ctx.options and ctx.options.connection_strategy == "eager":
+            ctx.options.update(connection_strategy="lazy")
+
     def tls_clienthello(self, data: tls.ClientHelloData) -> None:
         if not isinstance(data.context.client.proxy_mode, mode_specs.RegularMode):
             return
         host = data.client_hello.sni or (data.context.server.address or ("",))[0]
         if not hosts.is_clockify_host(host, self.settings.current.extra_hosts):
             data.ignore_connection = True
+        elif self.settings.current.upstream:
+            # The real host is never contacted: no handshake with it to copy its certificate from.
+            data.establish_server_tls_first = False
 
     def http_connect(self, flow: http.HTTPFlow) -> None:
         # With an upstream set, the tunnel to a Clockify host is answered here: mitmproxy would

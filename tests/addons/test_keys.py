@@ -136,8 +136,7 @@ def test_listening_beyond_loopback_needs_auth_or_opt_in(proxy, caplog):
     proxy.configure(listen_host="0.0.0.0", clockify_allow_remote="false", proxyauth="user:pass")
 
 
-def test_mitmproxys_all_interfaces_default_becomes_loopback(proxy):
-    proxy.configure(listen_host="")
-    from mitmproxy import ctx
-
-    assert ctx.options.listen_host == "127.0.0.1"
+def test_mitmproxys_all_interfaces_default_is_refused_once_a_key_is_configured(proxy):
+    proxy.configure(listen_host="")  # mitmdump -s without --listen-host: allowed, with a warning
+    with pytest.raises(exceptions.OptionsError, match="proxyauth"):
+        proxy.configure(clockify_api_key=KEY)
