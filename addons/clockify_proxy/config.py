@@ -39,6 +39,13 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "e.g. Europe/Brussels. Default: the host's zone.",
     ),
     OptionSpec(
+        "clockify_report_zulu",
+        False,
+        "How a report range ending in Z is read: instant (default: the UTC moment it names, sent as "
+        "the wall clock of the report's timeZone) or wall (already a wall clock in timeZone, as "
+        "Clockify's web app writes them: only the Z is dropped).",
+    ),
+    OptionSpec(
         "clockify_upstream",
         False,
         "Base URL that receives all Clockify traffic instead of the real hosts (a mock, a staging "

@@ -109,24 +109,30 @@ def _read_instant(text: str, kind: Kind, zone: Zone) -> _Reading | None:
     return _Reading(text, text if keep else tv.format_utc(meant.utc), meant.utc, meant.note)
 
 
-def _read_report(text: str, zone: Zone) -> _Reading | None:
+def _read_report(text: str, zone: Zone, zulu_is_wall: bool) -> _Reading | None:
     value = tv.parse(text)
     if value.date_only:
         return None
-    if value.offset is None:
-        # Already a wall clock, read by Clockify in the report's zone: as the client meant.
-        return _Reading(text, text, value.wall)
+    if value.offset is None or (zulu_is_wall and value.zulu):
+        # A wall clock, which Clockify reads in the report's zone: as the client meant.
+        return _Reading(text, tv.format_wall(value.wall, value.frac), value.wall)
     meant = tv.instant(value, zone.tz, zone.name)
     wall = tv.wall_clock(meant.utc, zone.tz)
-    return _Reading(text, tv.format_wall(wall, value.frac), wall)
+    note = None
+    if value.zulu and wall != value.wall:
+        note = (
+            f"{text} read as a UTC instant, sent as {zone.name} wall clock; if it was meant as "
+            f"{zone.name} wall clock already, drop the Z (or set clockify_report_zulu=wall)"
+        )
+    return _Reading(text, tv.format_wall(wall, value.frac), wall, note)
 
 
-def _read(text: object, kind: Kind, zone: Zone) -> _Reading | None:
+def _read(text: object, kind: Kind, zone: Zone, zulu_is_wall: bool = False) -> _Reading | None:
     """How the field must be written; None where the proxy leaves it alone."""
     if kind in (Kind.DATE, Kind.TIME_OF_DAY) or not isinstance(text, str):
         return None
     if kind is Kind.REPORT_RANGE:
-        return _read_report(text, zone)
+        return _read_report(text, zone, zulu_is_wall)
     return _read_instant(text, kind, zone)
 
 
@@ -162,8 +168,12 @@ def plan_fields(
     values: dict[tuple, object] | object,
     zone: Zone,
     now: datetime,
+    report_zulu: str = "instant",
 ) -> Plan:
     """The plan for one location of a request.
+
+    `report_zulu`: how a report range ending in Z is read: "instant" (the UTC moment it names)
+    or "wall" (a wall clock in the report's zone, as Clockify's own web app writes them).
 
     `values` is the parsed JSON document for "body"; for "query" and "form", a dict from
     (name,) to the value (a name that occurs twice is not given: it is left alone).
@@ -182,7 +192,7 @@ def plan_fields(
             if kind is Kind.REPORT_RANGE and read_zone is None:
                 continue
             try:
-                reading = _read(value, kind, read_zone)
+                reading = _read(value, kind, read_zone, report_zulu == "wall")
             except tv.NonexistentLocalTime as e:
                 plan.rejection = Rejection("nonexistent-local-time", f"{label(where, path)}: {e}")
                 return plan

@@ -13,6 +13,7 @@ from . import config, credentials, hosts, logs, zones
 from .normalize import Zone
 
 LOG_FORMATS = ("auto", "json", "console")
+REPORT_ZULU = ("instant", "wall")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Settings:
     rate_limit: float = 50.0
     rate_max_wait: float = 10.0
     rate_retries: int = 2
+    report_zulu: str = "instant"
 
 
 class ClockifySettings:
@@ -96,20 +98,6 @@ def build(set_values: dict[str, object], environ) -> Settings:
                 f"clockify_hosts (from {hosts_opt.source}): {name!r} is not a host name"
             )
 
-    format_opt = get("clockify_log_format")
-    log_format = format_opt.value or "auto"
-    if log_format not in LOG_FORMATS:
-        raise exceptions.OptionsError(
-            f"clockify_log_format (from {format_opt.source}): {log_format!r} is not one of {', '.join(LOG_FORMATS)}"
-        )
-    mode_opt = get("clockify_key_mode")
-    key_mode = mode_opt.value or "add"
-    if key_mode not in credentials.KEY_MODES:
-        raise exceptions.OptionsError(
-            f"clockify_key_mode (from {mode_opt.source}): {key_mode!r} is not one of {', '.join(credentials.KEY_MODES)}"
-        )
-    allow_remote = boolean(get("clockify_allow_remote"))
-    retry_hide_amount = boolean(get("clockify_retry_hide_amount"))
     support_opt = get("clockify_support_dir")
     if support_opt.value:
         try:
@@ -121,22 +109,30 @@ def build(set_values: dict[str, object], environ) -> Settings:
         if not os.access(support_opt.value, os.W_OK):
             raise exceptions.OptionsError(f"clockify_support_dir (from {support_opt.source}): {support_opt.value} is not writable")
     return Settings(
-        zone,
-        upstream,
-        frozenset(hosts.normal_host(h) for h in hosts_opt.value),
-        log_format,
-        key_ring(get, set_values, environ),
-        key_mode,
-        allow_remote,
-        support_opt.value,
-        retry_hide_amount,
-        get("clockify_ca_export_dir").value,
-        boolean(get("clockify_fix_routes"), default="true"),
-        boolean(get("clockify_fix_content_type"), default="true"),
-        number(get("clockify_rate_limit"), "50", float),
-        number(get("clockify_rate_max_wait"), "10", float),
-        int(number(get("clockify_rate_retries"), "2", int)),
+        zone=zone,
+        upstream=upstream,
+        extra_hosts=frozenset(hosts.normal_host(h) for h in hosts_opt.value),
+        log_format=choice(get("clockify_log_format"), LOG_FORMATS),
+        keys=key_ring(get, set_values, environ),
+        key_mode=choice(get("clockify_key_mode"), credentials.KEY_MODES),
+        allow_remote=boolean(get("clockify_allow_remote")),
+        support_dir=support_opt.value,
+        retry_hide_amount=boolean(get("clockify_retry_hide_amount")),
+        ca_export_dir=get("clockify_ca_export_dir").value,
+        fix_routes=boolean(get("clockify_fix_routes"), default="true"),
+        fix_content_type=boolean(get("clockify_fix_content_type"), default="true"),
+        rate_limit=number(get("clockify_rate_limit"), "50", float),
+        rate_max_wait=number(get("clockify_rate_max_wait"), "10", float),
+        rate_retries=int(number(get("clockify_rate_retries"), "2", int)),
+        report_zulu=choice(get("clockify_report_zulu"), REPORT_ZULU),
     )
+
+
+def choice(option: config.Resolved, choices: tuple[str, ...]) -> str:
+    value = option.value or choices[0]
+    if value not in choices:
+        raise exceptions.OptionsError(f"{option.name} (from {option.source}): {value!r} is not one of {', '.join(choices)}")
+    return value
 
 
 def number(option: config.Resolved, default: str, kind: type) -> float:

@@ -48,7 +48,9 @@ def reject(flow: http.HTTPFlow, diagnosis: str, message: str, **context) -> None
 # -- query -----------------------------------------------------------------------------------
 
 
-def fix_query(path: str, endpoint: catalogue.Endpoint, zone: Zone, now: datetime) -> tuple[str, Plan]:
+def fix_query(
+    path: str, endpoint: catalogue.Endpoint, zone: Zone, now: datetime, report_zulu: str = "instant"
+) -> tuple[str, Plan]:
     """The path with its query's time values rewritten; other parameters keep their exact bytes."""
     base, sep, query = path.partition("?")
     if not sep or not endpoint.query:
@@ -66,7 +68,7 @@ def fix_query(path: str, endpoint: catalogue.Endpoint, zone: Zone, now: datetime
     for name, where in positions.items():
         if len(where) > 1:  # repeated: which one the server reads is not ours to guess
             del values[(name,)]
-    plan = plan_fields(endpoint, "query", endpoint.query, values, zone, now)
+    plan = plan_fields(endpoint, "query", endpoint.query, values, zone, now, report_zulu)
     for edit in plan.edits:
         i = positions[edit.path[0]][0]
         parts[i] = parts[i].partition("=")[0] + "=" + quote(edit.after, safe=":")
@@ -76,7 +78,9 @@ def fix_query(path: str, endpoint: catalogue.Endpoint, zone: Zone, now: datetime
 # -- JSON body -------------------------------------------------------------------------------
 
 
-def fix_json(content: bytes, endpoint: catalogue.Endpoint, zone: Zone, now: datetime) -> tuple[bytes, Plan]:
+def fix_json(
+    content: bytes, endpoint: catalogue.Endpoint, zone: Zone, now: datetime, report_zulu: str = "instant"
+) -> tuple[bytes, Plan]:
     """The body with its time values rewritten; raises BodyUnchanged where that is not safe."""
     try:
         text = content.decode("utf-8")
@@ -86,7 +90,7 @@ def fix_json(content: bytes, endpoint: catalogue.Endpoint, zone: Zone, now: date
         doc = json.loads(text)
     except ValueError as e:
         raise BodyUnchanged(f"body is not valid JSON ({e})") from None
-    plan = plan_fields(endpoint, "body", endpoint.body, doc, zone, now)
+    plan = plan_fields(endpoint, "body", endpoint.body, doc, zone, now, report_zulu)
     if not plan.edits or plan.rejection:
         return content, plan
     replace = {e.path: e.after for e in plan.edits if not e.added}
@@ -194,12 +198,13 @@ class ClockifyTimes:
         if endpoint is None:
             return
         now = datetime.now(timezone.utc)
-        new_path, plan = fix_query(flow.request.path, endpoint, zone, now)
+        zulu = self.settings.current.report_zulu
+        new_path, plan = fix_query(flow.request.path, endpoint, zone, now, zulu)
         plans = [plan]
         new_body = None
         if plan.rejection is None and (endpoint.body or endpoint.form):
             try:
-                new_body, body_plan = self._fix_body(flow.request, endpoint, zone, now)
+                new_body, body_plan = self._fix_body(flow.request, endpoint, zone, now, zulu)
                 plans.append(body_plan)
             except BodyUnchanged as e:
                 flow.metadata[events.UNCHANGED] = str(e)
@@ -221,7 +226,7 @@ class ClockifyTimes:
         for edit in (e for p in plans for e in p.edits):
             events.record_change(flow, edit.label, edit.before, edit.after, edit.kind)
 
-    def _fix_body(self, request: http.Request, endpoint: catalogue.Endpoint, zone: Zone, now: datetime):
+    def _fix_body(self, request: http.Request, endpoint: catalogue.Endpoint, zone: Zone, now: datetime, zulu: str):
         if request.raw_content is None:
             raise BodyUnchanged("body was streamed (stream_large_bodies): forwarded as it came")
         if not request.raw_content:
@@ -240,4 +245,4 @@ class ClockifyTimes:
             raise BodyUnchanged(f"decoded body is larger than {MAX_BODY_BYTES} bytes")
         if is_form:
             return fix_form(content, content_type, endpoint, zone, now)
-        return fix_json(content, endpoint, zone, now)
+        return fix_json(content, endpoint, zone, now, zulu)

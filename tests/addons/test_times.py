@@ -173,3 +173,17 @@ def test_streamed_body_passes_unchanged(proxy):
     f.request.data.content = None  # what mitmproxy leaves when the body was streamed
     proxy.send(f, ok())
     assert f.response.status_code == 201
+
+
+def test_report_range_with_z_is_read_as_an_instant_and_the_client_is_told(proxy):
+    body = {"dateRangeStart": "2024-05-01T00:00:00.000Z", "dateRangeEnd": "2024-05-01T23:59:59.999Z", "timeZone": "Europe/Brussels"}
+    f = proxy.send(flow("POST", f"{REPORTS}/reports/detailed", body), ok())
+    assert json.loads(f.request.content) == {**body, "dateRangeStart": "2024-05-01T02:00:00.000", "dateRangeEnd": "2024-05-02T01:59:59.999"}
+    assert "clockify_report_zulu=wall" in f.response.headers["X-Clockify-Proxy-Note"]
+
+
+def test_report_zulu_wall_keeps_the_web_apps_wall_clock(proxy):
+    proxy.configure(clockify_report_zulu="wall")
+    body = {"dateRangeStart": "2024-05-01T00:00:00.000Z", "dateRangeEnd": "2024-05-01T23:59:59.999Z", "timeZone": "Europe/Brussels"}
+    f = proxy.send(flow("POST", f"{REPORTS}/reports/detailed", body), ok())
+    assert json.loads(f.request.content) == {**body, "dateRangeStart": "2024-05-01T00:00:00.000", "dateRangeEnd": "2024-05-01T23:59:59.999"}
