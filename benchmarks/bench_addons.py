@@ -3,7 +3,7 @@
 
 Prints figures; asserts nothing. Run from the repository root:
 
-    .venv/bin/python benchmarks/bench_addons.py            # about 30 s
+    .venv/bin/python benchmarks/bench_addons.py            # about 1.5-2 minutes
     .venv/bin/python benchmarks/bench_addons.py --requests 4000 --processes 4
 
 The loopback benchmark (bench_proxy.py) is what users see, but on a small shared machine its throughput figures
@@ -15,10 +15,12 @@ by mitmproxy's real AddonManager, as in the proxy:
 - mitmdump: DumpMaster's addons (what bare mitmdump runs);
 - clockify-proxy: ClockifyDumpMaster, with clockify_timezone=Europe/Brussels, clockify_rate_limit=0,
   clockify_log_format=json (events to a temp file, as in bench_proxy.py);
-Each chain runs in a process of its own (a mitmproxy master sets global state), twice, in alternating order.
+Each chain runs in a process of its own (a mitmproxy master sets global state), three times, in alternating
+order.
 
 - for attribution: the same clockify-proxy hooks called directly, without the AddonManager (the addons' own
-  work), and one `update` event alone (what the AddonManager costs per event, whatever the addons do).
+  work, hook by hook), and one `update` event alone through each chain (what the AddonManager costs per event
+  and addon, whatever the addons do; a request makes eight such dispatches).
 - an experiment: DumpMaster plus the nine clockify-proxy addons registered as children of ONE addon
   (`addons = [...]`, which mitmproxy traverses), to show what dispatch through nine separate addons costs.
 
@@ -206,7 +208,7 @@ async def one_chain(kind: str, requests: int, rounds: int, log: str) -> dict:
     try:
         sys.stderr = sink  # our log handler binds sys.stderr when the options are applied
         try:
-            master = new_master("clockify-proxy" if kind in ("direct", "dispatch") else kind)
+            master = new_master("clockify-proxy" if kind == "direct" else kind.split(":")[-1])
             master.options.update(confdir=os.path.join(work, "confdir"))
             # What master.run() does first: every addon configures with every option (tlsconfig makes its CA).
             master.addons.trigger(hooks.ConfigureHook(set(master.options.keys())))
@@ -218,7 +220,7 @@ async def one_chain(kind: str, requests: int, rounds: int, log: str) -> dict:
 
             async def cycle(flow):
                 await direct_cycle(chain, flow, spent)
-        elif kind == "dispatch":
+        elif kind.startswith("dispatch:"):
             async def cycle(flow):
                 await master.addons.trigger_event(hooks.UpdateHook([flow]))
         else:
@@ -226,23 +228,30 @@ async def one_chain(kind: str, requests: int, rounds: int, log: str) -> dict:
                 await request_cycle(master, flow)
         check = kind in ("clockify-proxy", "bundled", "direct")
         await time_cycles(cycle, specs, min(requests, 400), check)  # warm-up
-        spent.clear()
         results = []
+        per_hook: dict[str, float] = {}
         for _ in range(rounds):
+            spent.clear()
             per_kind = await time_cycles(cycle, specs, requests, check)
             row = {k: statistics.median(v) for k, v in per_kind.items()}
-            row["mix"] = sum(sum(v) for v in per_kind.values()) / sum(len(v) for v in per_kind.values())
+            # The per-kind medians weighted by the mix: robust to the odd slow request (other load, GC).
+            row["mix"] = sum(row[k] * len(v) for k, v in per_kind.items()) / sum(len(v) for v in per_kind.values())
             results.append(row)
+            for key, value in spent.items():  # the best round of each hook
+                per_hook[key] = min(per_hook.get(key, float("inf")), value / requests)
     finally:
         sink.close()
     events = sum(1 for _ in open(events_path)) if log == "file" else 0
     shutil.rmtree(work, ignore_errors=True)
     return {"rounds": results, "addons": len(master.addons.chain), "events": events,
-            "per_hook": {k: v / (requests * rounds) for k, v in spent.items()},
+            "per_hook": per_hook,
             "addon_errors": errors.count, "first_error": errors.first}
 
 
-CHAINS = ("mitmdump", "clockify-proxy", "bundled", "direct", "dispatch")
+MAIN = ("mitmdump", "clockify-proxy", "bundled", "direct")
+DISPATCH = ("dispatch:mitmdump", "dispatch:clockify-proxy", "dispatch:bundled")
+CHAINS = MAIN + DISPATCH
+EVENTS_PER_REQUEST = 8  # four hooks, each followed by an `update` event
 COLUMNS = ("mix", "create", "list", "report", "projects")
 
 
@@ -259,15 +268,21 @@ def report(results: dict[str, list[dict]], args) -> None:
         "clockify-proxy": f"clockify-proxy ({first['clockify-proxy']['addons']} top-level)",
         "bundled": f"clockify-proxy, 9 under one ({first['bundled']['addons']} top-level)",
         "direct": "clockify-proxy hooks alone (no manager)",
-        "dispatch": "one `update` event, clockify-proxy chain",
     }
     n = sum(len(p["rounds"]) for p in results["mitmdump"])
-    print(f"us per request: per kind, the median over that kind's requests; 'mix', the mean over the whole mix "
-          f"(GC included).\nBest of {n} rounds of {args.requests} requests [median of rounds]; the differences below "
+    print(f"us per request: per kind, the median over that kind's requests; 'mix', those medians weighted as in "
+          f"the mix.\nBest of {n} rounds of {args.requests} requests [median of rounds]; the differences below "
           f"use the best rounds (other load on the machine only ever adds time).")
     print(f"  {'chain':<43}" + "".join(f"{c:>17}" for c in COLUMNS))
-    for kind in CHAINS:
+    for kind in MAIN:
         print(f"  {labels[kind]:<43}" + "".join(f"{best(kind, c):>8.1f} [{med(kind, c):>6.1f}]" for c in COLUMNS))
+    print()
+    update = {k: best(f"dispatch:{k}", "mix") for k in ("mitmdump", "clockify-proxy", "bundled")}
+    print("  AddonManager dispatch alone, one `update` event (no addon acts on it), us: "
+          + ", ".join(f"{k} {v:.1f}" for k, v in update.items()))
+    print(f"    x{EVENTS_PER_REQUEST} events per request: nine separate addons cost "
+          f"{(update['clockify-proxy'] - update['mitmdump']) * EVENTS_PER_REQUEST:+.0f} us per request in dispatch, "
+          f"bundled under one {(update['bundled'] - update['mitmdump']) * EVENTS_PER_REQUEST:+.0f} us")
     print()
     added = {c: best("clockify-proxy", c) - best("mitmdump", c) for c in COLUMNS}
     direct = {c: best("direct", c) for c in COLUMNS}
@@ -286,7 +301,7 @@ def report(results: dict[str, list[dict]], args) -> None:
     if per_hook:
         total = sum(min(v) for v in per_hook.values())
         print("  clockify-proxy hooks called directly, us per request over the mix (each hook with what it calls; "
-              "best process):")
+              "mean over a round, best round):")
         for key, values in sorted(per_hook.items(), key=lambda kv: -min(kv[1])):
             value = min(values) * 1e6
             if value >= 0.5:
@@ -302,10 +317,10 @@ def report(results: dict[str, list[dict]], args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="CPU per request of clockify-proxy's addon chain vs mitmdump's, in process.")
-    parser.add_argument("--requests", type=int, default=2000, help="requests per round (default 2000)")
+    parser.add_argument("--requests", type=int, default=1500, help="requests per round (default 1500)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per chain and process (default 3)")
-    parser.add_argument("--processes", type=int, default=2,
-                        help="processes per chain, run in alternating order (default 2)")
+    parser.add_argument("--processes", type=int, default=3,
+                        help="processes per chain, run in alternating order (default 3)")
     parser.add_argument("--log", choices=("file", "devnull"), default="file",
                         help="where clockify-proxy's JSON events go (default: a temp file)")
     parser.add_argument("--chain", choices=CHAINS, help=argparse.SUPPRESS)  # internal: one chain, JSON out

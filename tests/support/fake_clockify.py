@@ -88,6 +88,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False  # stop() closes open connections itself, with bounded waits
     allow_reuse_address = True
+    request_queue_size = 512  # the listen backlog: the load test opens 200 connections at once
 
     def __init__(self, fake: "FakeClockify", ssl_context: ssl.SSLContext | None) -> None:
         self.fake = fake
