@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def make_addons() -> list:
     """The addons, in the order their hooks must run (routing first: the others read its verdict)."""
-    from .annotate import ClockifyAnnotations, install_error_responses
+    from .annotate import ClockifyAnnotations, ClockifyUpstreamTimeout, install_error_responses
     from .contenttype import ClockifyContentType
     from .events import ClockifyEvents
     from .keys import ClockifyKeys
@@ -26,6 +26,7 @@ def make_addons() -> list:
         ClockifyTimes(settings),
         ClockifyContentType(settings),
         ClockifyRateLimit(settings),
+        ClockifyUpstreamTimeout(settings),
         ClockifyAnnotations(settings),
         ClockifyEvents(metrics),
     ]

@@ -14,7 +14,7 @@ import os
 import re
 import time
 
-from mitmproxy import http
+from mitmproxy import ctx, http
 from mitmproxy.net.http import http1
 from mitmproxy.proxy.layers.http import _http1
 
@@ -202,15 +202,20 @@ class ClockifyAnnotations:
         )
 
 
-def proxy_error_response(status: int, message: str) -> bytes:
-    """mitmproxy's own 502/504 (upstream unreachable, timed out), made to explain itself too.
+def proxy_error_response(status: int, message: str, failing: dict | None = None) -> bytes:
+    """mitmproxy's own 502 (upstream unreachable, or given up on: then 504), made to explain itself.
 
     mitmproxy builds these below the addon layer: a response set in the `error` hook never reaches
-    the client, so the builder itself is wrapped. The status stays; the body becomes Clockify's
-    JSON envelope and the diagnosis headers are added.
+    the client, so the builder itself is wrapped. The body becomes Clockify's JSON envelope and the
+    diagnosis headers are added; `failing` is what the `error` hook learnt of the flow.
     """
-    slug = "upstream-timeout" if status == 504 or "timed out" in message.lower() else "upstream-unreachable"
-    diagnosis = diagnose(Facts(status=status, from_proxy=slug.split("-")[1], host="the upstream server"))
+    failing = failing or {}
+    slug = failing.get("diagnosis") or ("upstream-timeout" if status == 504 or "timed out" in message.lower() else "upstream-unreachable")
+    if slug == "upstream-timeout":
+        status = 504
+        if failing.get("timeout"):
+            message = f"no answer within {failing['timeout']:g} s (clockify_upstream_timeout)"
+    diagnosis = diagnose(Facts(status=status, from_proxy=slug.split("-")[1], host=failing.get("host") or "the upstream server"))
     body = json.dumps({"message": f"clockify-proxy: {message}", "code": status}).encode()
     response = http.Response.make(
         status,
@@ -225,12 +230,54 @@ def proxy_error_response(status: int, message: str) -> bytes:
     return http1.assemble_response(response)
 
 
+class ClockifyUpstreamTimeout:
+    """Give up on an upstream that has not answered within clockify_upstream_timeout: a 504.
+
+    mitmproxy itself waits as long as the connection lives. Closing the server connection makes
+    mitmproxy fail the flow (error hook, then its error response, turned into a 504 above).
+    """
+
+    def __init__(self, settings: ClockifySettings) -> None:
+        self.settings = settings
+        self.timers: dict[str, asyncio.TimerHandle] = {}
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        timeout = self.settings.current.upstream_timeout
+        if flow.response or flow.error or not flow.live or not is_clockify_flow(flow) or not timeout:
+            return
+        self.timers[flow.id] = asyncio.get_running_loop().call_later(timeout, self.expire, flow, timeout)
+
+    def responseheaders(self, flow: http.HTTPFlow) -> None:
+        self._forget(flow)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        self._forget(flow)
+
+    def _forget(self, flow: http.HTTPFlow) -> None:
+        timer = self.timers.pop(flow.id, None)
+        if timer:
+            timer.cancel()
+
+    def expire(self, flow: http.HTTPFlow, timeout: float) -> None:
+        self.timers.pop(flow.id, None)
+        if flow.response or flow.error or not flow.live:
+            return
+        flow.metadata[events.TIMED_OUT] = timeout
+        server = ctx.master.addons.get("proxyserver")
+        handler = server.connections.get(flow.client_conn.id) if server else None
+        transport = handler.transports.get(flow.server_conn) if handler else None
+        if transport is not None and transport.writer is not None:
+            transport.writer.close()
+
+
 _original_error_response = _http1.make_error_response
 
 
 def _error_response(status_code: int, message: str = "") -> bytes:
     if status_code in (502, 504):
-        return proxy_error_response(status_code, message)
+        failing = events.FAILING.get()
+        events.FAILING.set(None)
+        return proxy_error_response(status_code, message, failing)
     return _original_error_response(status_code, message)
 
 

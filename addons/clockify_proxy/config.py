@@ -143,6 +143,12 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "Retry-After, or a doubling backoff). POST and PATCH are never retried. 0 turns it off. Default: 2.",
     ),
     OptionSpec(
+        "clockify_upstream_timeout",
+        False,
+        "Seconds to wait for Clockify's answer once a request has left; then the client gets a 504 "
+        "that says so. 0 waits as long as the connection lives. Default: 120.",
+    ),
+    OptionSpec(
         "clockify_log_format",
         False,
         "Log format of clockify-proxy's events: auto (readable on a terminal, JSON lines "

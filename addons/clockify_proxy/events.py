@@ -6,6 +6,7 @@ turns them into response headers for the client and one structlog event per flow
 
 from __future__ import annotations
 
+import contextvars
 import re
 
 from mitmproxy import http
@@ -31,7 +32,13 @@ NOTES = "clockify.notes"  # [text]
 UNCHANGED = "clockify.unchanged"  # why a body the proxy should have read was forwarded as it came
 REJECTED = "clockify.rejected"  # {"diagnosis", "message"}
 CONTEXT = "clockify.context"
-DIAGNOSIS = "clockify.diagnosis"  # {"diagnosis", "hint", ...} of a failing response  # extra fields for the event, e.g. the zone
+DIAGNOSIS = "clockify.diagnosis"  # {"diagnosis", "hint", ...} of a failing response
+TIMED_OUT = "clockify.timed_out"  # the proxy gave up waiting for the upstream's answer
+
+# What the `error` hook learnt of a failing flow, for the error response mitmproxy builds right
+# after it. mitmproxy runs a sync hook and then builds that response in the same asyncio task,
+# so a context variable carries it there without crossing to other connections.
+FAILING: contextvars.ContextVar[dict | None] = contextvars.ContextVar("clockify_failing", default=None)  # extra fields for the event, e.g. the zone
 
 MAX_HEADER_CHARS = 2000
 
@@ -74,11 +81,15 @@ class ClockifyEvents:
         self._log(flow, status=flow.response.status_code)
 
     def error(self, flow: http.HTTPFlow) -> None:
-        if is_clockify_flow(flow) and flow.error:
-            message = flow.error.msg
-            slug = "upstream-timeout" if "timed out" in message.lower() else "upstream-unreachable"
-            flow.metadata.setdefault(DIAGNOSIS, {"diagnosis": slug})
-            self._log(flow, error=message)
+        if not (is_clockify_flow(flow) and flow.error):
+            FAILING.set(None)
+            return
+        message = flow.error.msg
+        timed_out = flow.metadata.get(TIMED_OUT) or "timed out" in message.lower()
+        slug = "upstream-timeout" if timed_out else "upstream-unreachable"
+        flow.metadata.setdefault(DIAGNOSIS, {"diagnosis": slug})
+        FAILING.set({"diagnosis": slug, "host": flow.request.host, "timeout": flow.metadata.get(TIMED_OUT)})
+        self._log(flow, error=message)
 
     def _log(self, flow: http.HTTPFlow, **outcome) -> None:
         meta = flow.metadata

@@ -34,6 +34,7 @@ class Settings:
     rate_max_wait: float = 10.0
     rate_retries: int = 2
     report_zulu: str = "instant"
+    upstream_timeout: float = 120.0
 
 
 class ClockifySettings:
@@ -125,6 +126,7 @@ def build(set_values: dict[str, object], environ) -> Settings:
         rate_max_wait=number(get("clockify_rate_max_wait"), "10", float),
         rate_retries=int(number(get("clockify_rate_retries"), "2", int)),
         report_zulu=choice(get("clockify_report_zulu"), REPORT_ZULU),
+        upstream_timeout=number(get("clockify_upstream_timeout"), "120", float),
     )
 
 

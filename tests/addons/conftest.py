@@ -13,7 +13,7 @@ def proxy(monkeypatch):
     for name in ("CLOCKIFY_TIMEZONE", "CLOCKIFY_API_KEY", "CLOCKIFY_API_KEYS", "CLOCKIFY_API_KEY_FILE", "CLOCKIFY_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     chain = make_addons()
-    settings, status, router, keys, times, content_type, rate_limit, annotations, events = chain
+    settings, status, router, keys, times, content_type, rate_limit, upstream_timeout, annotations, events = chain
     with taddons.context(ProxyAuth(), *chain) as tctx:  # proxyauth: its option matters to ClockifyKeys
 
         class Proxy:
@@ -39,7 +39,7 @@ def proxy(monkeypatch):
                 return flow
 
         p = Proxy()
-        p.settings, p.status, p.router, p.keys, p.times, p.content_type, p.rate_limit, p.annotations, p.events = chain
+        p.settings, p.status, p.router, p.keys, p.times, p.content_type, p.rate_limit, p.upstream_timeout, p.annotations, p.events = chain
         # No retries by default: a retry would really send the request again (to test hosts that do not exist).
         p.configure(clockify_timezone="Europe/Brussels", listen_host="127.0.0.1", clockify_rate_retries="0")
         yield p

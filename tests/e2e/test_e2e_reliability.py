@@ -116,7 +116,9 @@ def faulty():
 
 @pytest.fixture(scope="module")
 def faulty_proxy(module_proxy_factory, faulty):
-    return module_proxy_factory.start(["--mode", f"reverse:http://127.0.0.1:{faulty.port}"])
+    return module_proxy_factory.start(
+        ["--mode", f"reverse:http://127.0.0.1:{faulty.port}", "--set", "clockify_upstream_timeout=1"]
+    )
 
 
 @pytest.mark.parametrize("path", ["/api/v1/reset", "/api/v1/garbage"])
@@ -163,4 +165,15 @@ def test_a_stalled_upstream_does_not_hold_up_other_clients(faulty_proxy):
             assert r.status_code == 200
     thread.join(timeout=TIMEOUT)
     assert not thread.is_alive()
-    assert stalled["status"] == 502  # the upstream gave up after 4 s: a clean 502, not a hang
+    assert stalled["status"] == 504
+
+
+def test_an_upstream_that_does_not_answer_in_time_is_a_clean_504(faulty_proxy):
+    with new_session() as session:
+        r = session.get(faulty_proxy.url + "/api/v1/stall", timeout=TIMEOUT)
+        assert r.status_code == 504
+        assert r.headers[DIAGNOSIS_HEADER] == "upstream-timeout"
+        assert "did not answer in time" in r.headers["X-Clockify-Proxy-Hint"]
+        assert r.json() == {"message": "clockify-proxy: no answer within 1 s (clockify_upstream_timeout)", "code": 504}
+        assert session.get(faulty_proxy.url + "/api/v1/fine", timeout=TIMEOUT).status_code == 200
+    faulty_proxy.wait_for_events("response.failed", diagnosis="upstream-timeout")
