@@ -64,7 +64,7 @@ from mitmproxy.test import tflow  # noqa: E402
 from mitmproxy.tools.dump import DumpMaster  # noqa: E402
 from mitmproxy.version import VERSION as MITM_VERSION  # noqa: E402
 
-from bench_proxy import ZONE, mix_specs  # noqa: E402
+from bench_proxy import ZONE, code_version, mix_specs  # noqa: E402
 from clockify_proxy import cli, make_addons  # noqa: E402
 
 UPSTREAM = "http://127.0.0.1:9"
@@ -338,7 +338,7 @@ def main() -> None:
             return
         print(f"clockify-proxy addon-chain benchmark, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
         print(f"python {platform.python_version()} ({sys.executable}), mitmproxy {MITM_VERSION}, {os.cpu_count()} CPUs, "
-              f"load average {os.getloadavg()[0]:.2f}")
+              f"load average {os.getloadavg()[0]:.2f}; clockify_proxy {code_version()}")
         results: dict[str, list[dict]] = {k: [] for k in CHAINS}
         for p in range(args.processes):
             for kind in (CHAINS if p % 2 == 0 else tuple(reversed(CHAINS))):

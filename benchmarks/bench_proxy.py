@@ -720,6 +720,21 @@ def sanity_check(proc: Proc, mix: list[Template]) -> None:
         print(f"  {'':<9} -> {status}, X-Clockify-Proxy-Fixed: {fixed.group(1).strip() if fixed else '(none)'}")
 
 
+def code_version() -> str:
+    """The checkout's commit, and whether addons/ has uncommitted changes (figures depend on both)."""
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        head = subprocess.run(["git", "-C", repo, "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "-C", repo, "status", "--porcelain", "--", "addons"], capture_output=True,
+                               text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "git: unknown"
+    if not head:
+        return "git: not a checkout"
+    return f"git {head}" + (f", addons/ with uncommitted changes ({len(dirty.splitlines())} files)" if dirty else "")
+
+
 def environment_line() -> str:
     try:
         from mitmproxy.version import VERSION as mitm_version
@@ -731,7 +746,7 @@ def environment_line() -> str:
     except ImportError:
         where = "not importable"
     return (f"python {platform.python_version()} ({sys.executable}), mitmproxy {mitm_version}, clockify_proxy from "
-            f"{where}\n{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), {platform.system()} "
+            f"{where} ({code_version()})\n{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), {platform.system()} "
             f"{platform.release()}, load average at start {os.getloadavg()[0]:.2f}")
 
 

@@ -238,8 +238,11 @@ def main() -> None:
     except ImportError:
         mitm_version = "not installed"
     print(f"clockify-proxy rules benchmark, {time.strftime('%Y-%m-%d %H:%M:%S %Z')}")
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from bench_proxy import code_version
+
     print(f"python {platform.python_version()} ({sys.executable}), mitmproxy {mitm_version}, "
-          f"{os.cpu_count()} CPUs, {platform.machine()}")
+          f"{os.cpu_count()} CPUs, {platform.machine()}; clockify_proxy {code_version()}")
     zone = normalize.Zone(ZONE_NAME, zones.zone(ZONE_NAME), "bench")
     print(f"zone {ZONE_NAME} ({type(zone.tz).__module__}.{type(zone.tz).__name__}), now = {NOW.isoformat()}")
     reference = min(timeit.repeat("sum(range(1000))", number=2000, repeat=5)) / 2000 * 1e6

@@ -24,7 +24,6 @@ from .keys import API_KEY_HEADER, INJECTED
 from .events import API_PATH, CLOCKIFY_HOST, SERVICE, is_clockify_flow
 from .settings import ClockifySettings
 
-HINT_HEADER = "X-Clockify-Proxy-Hint"
 SENT = "clockify.sent_credentials"  # flow.metadata: credential header names as the request left
 AMOUNT_SHOWN = "clockify.amount_shown"
 
@@ -150,7 +149,7 @@ class ClockifyAnnotations:
                 diagnosis = diagnose(self.facts(flow))
         headers = flow.response.headers
         headers[events.DIAGNOSIS_HEADER] = diagnosis.slug
-        headers[HINT_HEADER] = diagnosis.hint
+        headers[events.HINT_HEADER] = diagnosis.hint
         flow.metadata[events.DIAGNOSIS] = {
             "diagnosis": diagnosis.slug,
             "hint": diagnosis.hint,
@@ -224,7 +223,7 @@ def proxy_error_response(status: int, message: str, failing: dict | None = None)
             "Content-Type": "application/json",
             "Connection": "close",
             events.DIAGNOSIS_HEADER: diagnosis.slug,
-            HINT_HEADER: diagnosis.hint,
+            events.HINT_HEADER: diagnosis.hint,
         },
     )
     return http1.assemble_response(response)

@@ -18,6 +18,7 @@ FIXED_HEADER = "X-Clockify-Proxy-Fixed"
 WARNING_HEADER = "X-Clockify-Proxy-Warning"
 NOTE_HEADER = "X-Clockify-Proxy-Note"
 DIAGNOSIS_HEADER = "X-Clockify-Proxy-Diagnosis"
+HINT_HEADER = "X-Clockify-Proxy-Hint"
 
 # Set by the router on every Clockify API flow (primitives only: metadata is saved with flows).
 SERVICE = "clockify.service"

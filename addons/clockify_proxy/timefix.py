@@ -32,17 +32,22 @@ def is_json_type(content_type: str) -> bool:
     return media in ("", "text/plain") or media.endswith("/json") or media.endswith("+json")
 
 
-def local_error(status: int, diagnosis: str, message: str) -> http.Response:
-    """A response from the proxy itself, shaped like Clockify's errors."""
+HINTS = {
+    "start-after-end": "Send start and end in UTC (YYYY-MM-DDTHH:MM:SSZ) or with their offset, start first.",
+    "nonexistent-local-time": "That wall-clock time is skipped by daylight saving time: send it with an offset or in UTC.",
+    "unknown-timezone": "Name the zone as in the IANA database, e.g. Europe/Brussels.",
+}
+
+
+def reject(flow: http.HTTPFlow, diagnosis: str, message: str) -> None:
+    """Answer the client instead of Clockify, with an error shaped like Clockify's."""
     body = json.dumps({"message": message, "code": 501}).encode()
-    return http.Response.make(
-        status, body, {"Content-Type": "application/json", events.DIAGNOSIS_HEADER: diagnosis}
+    flow.response = http.Response.make(
+        400,
+        body,
+        {"Content-Type": "application/json", events.DIAGNOSIS_HEADER: diagnosis, events.HINT_HEADER: HINTS[diagnosis]},
     )
-
-
-def reject(flow: http.HTTPFlow, diagnosis: str, message: str, **context) -> None:
-    flow.response = local_error(400, diagnosis, message)
-    flow.metadata[events.REJECTED] = {"diagnosis": diagnosis, "message": message, **context}
+    flow.metadata[events.REJECTED] = {"diagnosis": diagnosis, "message": message}
 
 
 # -- query -----------------------------------------------------------------------------------
