@@ -45,15 +45,16 @@ def amount_shown(request: http.Request) -> str | None:
         body = request.json()
     except (ValueError, TypeError):
         return None
-    if isinstance(body, dict):
-        value = body.get("amountShown", (body.get("filter") or {}).get("amountShown") if isinstance(body.get("filter"), dict) else None)
-        return value if isinstance(value, str) else None
-    return None
+    if not isinstance(body, dict):
+        return None
+    holder = body["filter"] if "amountShown" not in body and isinstance(body.get("filter"), dict) else body
+    value = holder.get("amountShown")
+    return value if isinstance(value, str) else None
 
 
 def hide_amounts(request: http.Request) -> bytes | None:
     """The report body with amountShown set to HIDE_AMOUNT (in `filter` for shared reports)."""
-    if request.method != "POST" and request.method != "PUT" or request.raw_content is None:
+    if request.method not in ("POST", "PUT") or request.raw_content is None:
         return None
     try:
         text = request.get_content(strict=True).decode("utf-8")
@@ -102,7 +103,7 @@ def support_record(flow: http.HTTPFlow, diagnosis: Diagnosis) -> dict:
         "request": {
             "method": request.method,
             "url": request.url,
-            "asked_for": flow.metadata.get("clockify.original_url"),
+            "asked_for": flow.metadata.get(events.ORIGINAL_URL),
             "headers": sent_headers,
             "body": body_text(request),
             "changed_by_proxy": flow.metadata.get(events.CHANGES, []),

@@ -42,6 +42,7 @@ TIMED_OUT = "clockify.timed_out"  # the proxy gave up waiting for the upstream's
 FAILING: contextvars.ContextVar[dict | None] = contextvars.ContextVar("clockify_failing", default=None)  # extra fields for the event, e.g. the zone
 
 MAX_HEADER_CHARS = 2000
+MAX_LOGGED_CHANGES = 200
 
 
 def is_clockify_flow(flow: http.HTTPFlow) -> bool:
@@ -62,6 +63,13 @@ def header_text(items: list[str]) -> str:
     """Header-safe: printable ASCII, bounded length."""
     text = re.sub(r"[^\x20-\x7e]", "?", "; ".join(items))
     return text if len(text) <= MAX_HEADER_CHARS else text[: MAX_HEADER_CHARS - 3] + "..."
+
+
+def changes_for_log(changes: list[dict]) -> dict:
+    """The changes for the log event; a bulk edit of thousands of entries is cut, with a count."""
+    if len(changes) <= MAX_LOGGED_CHANGES:
+        return {"changes": changes}
+    return {"changes": changes[:MAX_LOGGED_CHANGES], "changes_not_shown": len(changes) - MAX_LOGGED_CHANGES}
 
 
 class ClockifyEvents:
@@ -107,9 +115,9 @@ class ClockifyEvents:
             event, level = "response.failed", "warning"
             fields = dict(meta[DIAGNOSIS])
             if meta.get(CHANGES):
-                fields["changes"] = meta[CHANGES]
+                fields.update(changes_for_log(meta[CHANGES]))
         elif meta.get(CHANGES):
-            event, level, fields = "request.fixed", "info", {"changes": meta[CHANGES]}
+            event, level, fields = "request.fixed", "info", changes_for_log(meta[CHANGES])
         elif meta.get(UNCHANGED):
             event, level, fields = "request.body_unchanged", "warning", {"reason": meta[UNCHANGED]}
         elif meta.get(WARNINGS) or meta.get(NOTES):
