@@ -187,3 +187,21 @@ def test_report_zulu_wall_keeps_the_web_apps_wall_clock(proxy):
     body = {"dateRangeStart": "2024-05-01T00:00:00.000Z", "dateRangeEnd": "2024-05-01T23:59:59.999Z", "timeZone": "Europe/Brussels"}
     f = proxy.send(flow("POST", f"{REPORTS}/reports/detailed", body), ok())
     assert json.loads(f.request.content) == {**body, "dateRangeStart": "2024-05-01T00:00:00.000", "dateRangeEnd": "2024-05-01T23:59:59.999"}
+
+
+def test_bulk_edit_of_many_entries_is_logged_in_one_bounded_event(proxy, caplog):
+    caplog.set_level(logging.INFO, logger="clockify_proxy")
+    logger = logging.getLogger("clockify_proxy")
+    logger.propagate = True
+    try:
+        body = [{"id": str(i), "start": "2024-05-01T09:00:00+02:00"} for i in range(300)]
+        f = proxy.send(flow("PUT", f"{CORE}/user/u1/time-entries", body), ok())
+    finally:
+        logger.propagate = False
+    assert all(item["start"] == "2024-05-01T07:00:00Z" for item in json.loads(f.request.content))
+    # caplog sees each record once per logger it is attached to: count distinct records.
+    records = {id(r): r for r in caplog.records}.values()
+    events = [r.msg for r in records if isinstance(r.msg, dict) and r.msg.get("event") == "request.fixed"]
+    assert len(events) == 1
+    assert len(events[0]["changes"]) == 200 and events[0]["changes_not_shown"] == 100
+    assert len(f.response.headers["X-Clockify-Proxy-Fixed"]) <= 2000
