@@ -12,7 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # so `tests.support` imports
 
 from tests.support import certs as certs_mod  # noqa: E402
-from tests.support import new_session  # noqa: E402
+from tests.support import TEST_KEYS, new_session  # noqa: E402
 from tests.support.fake_clockify import FakeClockify  # noqa: E402
 from tests.support.proxy import ProxyProcess, StartupResult, run_expecting_failure  # noqa: E402
 
@@ -70,11 +70,21 @@ class ProxyFactory:
         return proxy.start()
 
     def expect_failure(self, args: list[str], **kwargs) -> StartupResult:
-        return run_expecting_failure(args, self._workdir(), **kwargs)
+        result = run_expecting_failure(args, self._workdir(), **kwargs)
+        assert_no_key(result.output, "start-up failure output")
+        return result
 
     def stop_all(self) -> None:
         for proxy in self.started:
             proxy.stop()
+        for proxy in self.started:
+            assert_no_key(proxy.output(), f"output of {' '.join(proxy.argv[-6:])}")
+
+
+def assert_no_key(text: str, what: str) -> None:
+    """No test key may ever be printed or logged: not in full, not in part beyond its last four."""
+    for key in TEST_KEYS:
+        assert key[:-4] not in text, f"an API key (...{key[-4:]}) appeared in the {what}"
 
 
 @pytest.fixture
