@@ -21,8 +21,8 @@ order.
 - for attribution: the same clockify-proxy hooks called directly, without the AddonManager (the addons' own
   work, hook by hook), and one `update` event alone through each chain (what the AddonManager costs per event
   and addon, whatever the addons do; a request makes eight such dispatches).
-- an experiment: DumpMaster plus the nine clockify-proxy addons registered as children of ONE addon
-  (`addons = [...]`, which mitmproxy traverses), to show what dispatch through nine separate addons costs.
+- an experiment: DumpMaster plus the clockify-proxy addons registered as children of ONE addon
+  (`addons = [...]`, which mitmproxy traverses), to show what dispatch through separate addons costs.
 
 Time covers the hooks only (building the flow and the upstream's response is outside the timer). The difference between the chains is the
 CPU clockify-proxy adds per request; the proxy's network work (parsing, sockets) is the same for both.
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import logging
 import platform
@@ -68,6 +67,7 @@ from bench_proxy import ZONE, code_version, mix_specs  # noqa: E402
 from clockify_proxy import cli, make_addons  # noqa: E402
 
 UPSTREAM = "http://127.0.0.1:9"
+N_OURS = len(make_addons())  # how many addons clockify-proxy registers
 OUR_SETTINGS = {"clockify_timezone": ZONE, "clockify_rate_limit": "0", "clockify_log_format": "json"}
 RESPONSE_BODY = b'{"id":"663a1f0e8c1d2b3a4f5e6d7c","workspaceId":"5ef305ce4a7e5a4a3bd5f8f1","status":"ok"}'
 
@@ -99,7 +99,7 @@ def respond(flow: http.HTTPFlow) -> None:
 
 
 class Bundle:
-    """One addon whose children are clockify-proxy's nine (mitmproxy traverses `addons`)."""
+    """One addon whose children are clockify-proxy's addons (mitmproxy traverses `addons`)."""
 
     def __init__(self, children) -> None:
         self.addons = children
@@ -127,7 +127,7 @@ def new_master(kind: str):
     elif kind == "clockify-proxy":
         argv = [a for name, value in OUR_SETTINGS.items() for a in ("--set", f"{name}={value}")]
         master = cli.ClockifyDumpMaster(opts, argv=argv, with_termlog=False)
-    else:  # bundled: ClockifyDumpMaster's set-up, with the nine under one addon
+    else:  # bundled: ClockifyDumpMaster's set-up, with ours under one addon
         master = BundledMaster(opts)
     master.options.update(mode=[f"reverse:{UPSTREAM}"], flow_detail=0)
     if kind != "mitmdump":
@@ -266,7 +266,7 @@ def report(results: dict[str, list[dict]], args) -> None:
     labels = {
         "mitmdump": f"mitmdump's addons ({first['mitmdump']['addons']} top-level)",
         "clockify-proxy": f"clockify-proxy ({first['clockify-proxy']['addons']} top-level)",
-        "bundled": f"clockify-proxy, 9 under one ({first['bundled']['addons']} top-level)",
+        "bundled": f"clockify-proxy, {N_OURS} under one ({first['bundled']['addons']} top-level)",
         "direct": "clockify-proxy hooks alone (no manager)",
     }
     n = sum(len(p["rounds"]) for p in results["mitmdump"])
@@ -280,7 +280,7 @@ def report(results: dict[str, list[dict]], args) -> None:
     update = {k: best(f"dispatch:{k}", "mix") for k in ("mitmdump", "clockify-proxy", "bundled")}
     print("  AddonManager dispatch alone, one `update` event (no addon acts on it), us: "
           + ", ".join(f"{k} {v:.1f}" for k, v in update.items()))
-    print(f"    x{EVENTS_PER_REQUEST} events per request: nine separate addons cost "
+    print(f"    x{EVENTS_PER_REQUEST} events per request: {N_OURS} separate addons cost "
           f"{(update['clockify-proxy'] - update['mitmdump']) * EVENTS_PER_REQUEST:+.0f} us per request in dispatch, "
           f"bundled under one {(update['bundled'] - update['mitmdump']) * EVENTS_PER_REQUEST:+.0f} us")
     print()
@@ -289,8 +289,8 @@ def report(results: dict[str, list[dict]], args) -> None:
     bundled = {c: best("bundled", c) - best("mitmdump", c) for c in COLUMNS}
     print("  added by clockify-proxy over mitmdump's chain     " + "".join(f"{added[c]:>+17.0f}" for c in COLUMNS))
     print("    its hooks' own work (called directly)           " + "".join(f"{direct[c]:>17.0f}" for c in COLUMNS))
-    print("    the rest: AddonManager dispatch to 9 addons     " + "".join(f"{added[c] - direct[c]:>+17.0f}" for c in COLUMNS))
-    print("  added with the 9 bundled under one (experiment)   " + "".join(f"{bundled[c]:>+17.0f}" for c in COLUMNS))
+    print(f"    the rest: dispatch to {N_OURS} addons, in-chain   " + "".join(f"{added[c] - direct[c]:>+17.0f}" for c in COLUMNS))
+    print(f"  added with the {N_OURS} bundled under one (experiment) " + "".join(f"{bundled[c]:>+17.0f}" for c in COLUMNS))
     verdict = "within" if added["mix"] <= 200 else "OVER"
     print(f"  budget: <= 200 us added at p50; the mix adds {added['mix']:.0f} us of CPU per request in the hooks alone "
           f"({verdict} the budget, before any network effect)")

@@ -25,6 +25,7 @@ import cProfile
 import gc
 import io
 import json
+import math
 import os
 import platform
 import pstats
@@ -162,8 +163,9 @@ def bulk(args, zone) -> None:
     endpoint = catalogue.find("PUT", "/v1/workspaces/w/user/u/time-entries")
     print("bulk edit, PUT /v1/workspaces/w/user/u/time-entries (JSON array, every start/end with an offset to fix):")
     print(f"  {'entries':>8} {'body':>9} {'per call':>11} {'per entry':>11} {'json.loads':>11} "
-          f"{'plan_fields':>12} {'splice':>10}   (best of {args.bulk_repeat}, garbage collector on)")
-    per_entry = {}
+          f"{'plan_fields':>12} {'splice':>10} {'| gc off: per entry':>20}")
+    print(f"  (best of {args.bulk_repeat}; garbage collector on as in the proxy, except in the last column)")
+    per_entry, per_entry_no_gc = {}, {}
     for size in args.sizes:
         content = dumps([entry(i) for i in range(size)])
         check_fix(content, endpoint, zone, True)
@@ -181,16 +183,29 @@ def bulk(args, zone) -> None:
         loads = best(lambda: json.loads(text))
         planning = best(lambda: normalize.plan_fields(endpoint, "body", endpoint.body, doc, zone, NOW))
         splicing = best(lambda: jsonsplice.splice(text, replace, {}))
+        no_gc = min(timeit.repeat(lambda: timefix.fix_json(content, endpoint, zone, NOW), number=1,
+                                  repeat=args.bulk_repeat))  # timeit's default: collector off
         per_entry[size] = whole / size
+        per_entry_no_gc[size] = no_gc / size
         print(f"  {size:>8} {len(content) / 1024:>7.0f}KB {whole * 1e3:>9.2f}ms {whole / size * 1e6:>9.2f}us "
-              f"{loads * 1e3:>9.2f}ms {planning * 1e3:>10.2f}ms {splicing * 1e3:>8.2f}ms")
-    small, large = min(per_entry), max(per_entry)
-    if small != large:
-        ratio = per_entry[large] / per_entry[small]
-        verdict = "linear" if ratio < 1.25 else ("roughly linear" if ratio < 1.6 else "SUPER-LINEAR")
-        print(f"  growth: per-entry time at {large:,} / at {small:,} entries = {ratio:.2f} -> {verdict} "
-              f"(1.00 = perfectly linear; the whole call also runs json.loads twice)")
+              f"{loads * 1e3:>9.2f}ms {planning * 1e3:>10.2f}ms {splicing * 1e3:>8.2f}ms {no_gc / size * 1e6:>18.2f}us")
+    if len(per_entry) >= 2:
+        small, large = min(per_entry), max(per_entry)
+        b_on, b_off = exponent(per_entry), exponent(per_entry_no_gc)
+        verdict = "linear" if b_on < 1.15 else ("roughly linear" if b_on < 1.3 else "SUPER-LINEAR")
+        print(f"  growth: time per call ~ entries^b with b = {b_on:.2f} (collector on), {b_off:.2f} (off); "
+              f"1.00 = linear, 2.00 = quadratic -> {verdict}")
+        print(f"          per-entry time at {large:,} / at {small:,} entries = {per_entry[large] / per_entry[small]:.2f} "
+              f"(collector on), {per_entry_no_gc[large] / per_entry_no_gc[small]:.2f} (off)")
     print()
+
+
+def exponent(per_entry: dict[int, float]) -> float:
+    """Least-squares slope of log(time per call) against log(entries)."""
+    xs = [math.log(n) for n in per_entry]
+    ys = [math.log(t * n) for n, t in per_entry.items()]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
 
 
 def profile(zone, sizes) -> None:
@@ -220,14 +235,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7, help="timings per micro-benchmark (default 7)")
     parser.add_argument("--min-time", type=float, default=0.2, help="seconds per timing, at least (default 0.2)")
-    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[1000, 2000, 5000, 10000],
-                        help="bulk sizes, comma-separated (default 1000,2000,5000,10000)")
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=None,
+                        help="bulk sizes, comma-separated (default 1000,2000,5000,10000; --quick: 1000,2000,5000)")
     parser.add_argument("--bulk-repeat", type=int, default=5, help="timings per bulk size (default 5)")
-    parser.add_argument("--quick", action="store_true", help="repeat 3, bulk sizes 1000,2000,5000, bulk repeat 3")
+    parser.add_argument("--quick", action="store_true", help="repeat 3, bulk repeat 3, bulk sizes up to 5000")
     parser.add_argument("--profile", action="store_true", help="also print cProfile of the typical and bulk bodies")
     args = parser.parse_args()
     if args.quick:
-        args.repeat, args.sizes, args.bulk_repeat = 3, [1000, 2000, 5000], 3
+        args.repeat, args.bulk_repeat = 3, 3
+    if args.sizes is None:
+        args.sizes = [1000, 2000, 5000] if args.quick else [1000, 2000, 5000, 10000]
     args.repeat = max(1, min(args.repeat, 50))
     args.min_time = max(0.01, min(args.min_time, 5.0))
     args.bulk_repeat = max(1, min(args.bulk_repeat, 50))
