@@ -4,6 +4,6 @@ mitmproxy puts this file's folder on sys.path while it imports it, so the packag
 is found without installation (its dependencies must be installed).
 """
 
-from clockify_proxy import make_addons
+from clockify_proxy import ClockifyProxy
 
-addons = make_addons()
+addons = [ClockifyProxy()]

@@ -3,6 +3,14 @@
 from __future__ import annotations
 
 
+class ClockifyProxy:
+    """All of clockify-proxy as one addon: mitmproxy dispatches each event once per top-level addon,
+    so children are cheaper than ten separate addons (see BENCHMARKS.md)."""
+
+    def __init__(self) -> None:
+        self.addons = make_addons()
+
+
 def make_addons() -> list:
     """The addons, in the order their hooks must run (routing first: the others read its verdict)."""
     from .annotate import ClockifyAnnotations, ClockifyUpstreamTimeout, install_error_responses

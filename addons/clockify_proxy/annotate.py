@@ -134,14 +134,14 @@ class ClockifyAnnotations:
         if not is_clockify_flow(flow):
             return
         flow.metadata[SENT] = sent_credentials(flow.request.headers)
-        if flow.metadata.get(SERVICE) == "reports":
-            flow.metadata[AMOUNT_SHOWN] = amount_shown(flow.request)
 
     async def response(self, flow: http.HTTPFlow) -> None:
         if not is_clockify_flow(flow) or flow.response is None or flow.response.status_code < 400:
             return
         if flow.metadata.get(events.REJECTED):  # the proxy's own answer already says what is wrong
             return
+        if flow.metadata.get(SERVICE) == "reports":  # read here, not for every report: only failures need it
+            flow.metadata[AMOUNT_SHOWN] = amount_shown(flow.request)
         diagnosis = diagnose(self.facts(flow))
         if diagnosis.slug == "amounts-forbidden" and self.settings.current.retry_hide_amount:
             if await self.retry_hiding_amounts(flow):

@@ -16,7 +16,7 @@ from mitmproxy.tools import cmdline
 from mitmproxy.tools.dump import DumpMaster
 from mitmproxy.tools.main import run
 
-from . import config, make_addons
+from . import ClockifyProxy, config
 
 DEFAULT_LISTEN_HOST = "127.0.0.1"
 
@@ -45,12 +45,11 @@ class ClockifyDumpMaster(DumpMaster):
         # connection the client sees closed without an answer (mitmproxy's eager default).
         options.update(listen_host=DEFAULT_LISTEN_HOST, connection_strategy="lazy")
         options.set(*own_set_options(list(argv)), defer=True)
-        ours = make_addons()
-        self.addons.add(*ours)
+        ours = ClockifyProxy()
+        self.addons.add(ours)
         # Built-in addons only hear of options that change; ours need the whole picture (the
         # environment and config file count too), as a -s script gets it when it loads.
-        for addon in ours:
-            self.addons.invoke_addon_sync(addon, hooks.ConfigureHook(set(options.keys())))
+        self.addons.invoke_addon_sync(ours, hooks.ConfigureHook(set(options.keys())))
         if with_dumper:
             self.addons.add(dumper.Dumper())
         self.addons.add(keepserving.KeepServing(), readfile.ReadFileStdin(), errorcheck.ErrorCheck())

@@ -95,6 +95,45 @@ def locate(text: str, values: Iterable[Path], objects: Iterable[Path] = ()) -> t
         i = _WS.match(text, i + 1).end()
 
 
+def splice_unique(
+    text: str,
+    replace: Mapping[Path, tuple[object, object]],
+    add: Mapping[Path, tuple[str, object]] = {},
+) -> str | None:
+    """The fast path of `splice`: each old value is found by its own JSON text.
+
+    `replace` maps a path to (old value, new value). Applies only where every old value's text
+    occurs exactly once and members are added to the root object only; returns None otherwise.
+    The caller must check the result (a unique text could still sit elsewhere, e.g. as a key).
+    """
+    edits: list[tuple[int, int, str]] = []
+    for old, new in replace.values():
+        token = json.dumps(old, ensure_ascii=False)
+        start = text.find(token)
+        if start < 0 or text.find(token, start + 1) >= 0:
+            return None
+        edits.append((start, start + len(token), json.dumps(new, ensure_ascii=False)))
+    for path, (key, new) in add.items():
+        body = text.strip()
+        if path != () or not (body.startswith("{") and body.endswith("}")):
+            return None
+        close = len(text.rstrip()) - 1
+        member = f"{json.dumps(key)}:{json.dumps(new, ensure_ascii=False)}"
+        edits.append((close, close, "," + member if body[1:-1].strip() else member))
+    return _apply(text, edits)
+
+
+def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
+    out = []
+    last = 0
+    for start, end, new_text in sorted(edits):
+        out.append(text[last:start])
+        out.append(new_text)
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
 def splice(
     text: str,
     replace: Mapping[Path, object],
@@ -120,11 +159,4 @@ def splice(
         _, close, empty = spans[0]
         member = f"{json.dumps(key)}:{json.dumps(new, ensure_ascii=False)}"
         edits.append((close, close, member if empty else "," + member))
-    out = []
-    last = 0
-    for start, end, new_text in sorted(edits):
-        out.append(text[last:start])
-        out.append(new_text)
-        last = end
-    out.append(text[last:])
-    return "".join(out)
+    return _apply(text, edits)

@@ -59,9 +59,14 @@ def setup(log_format: str = "auto", stream=None) -> None:
         processors=[structlog.stdlib.filter_by_level, *SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=True,
     )
 
 
+# One logger for the process: with cache_logger_on_first_use it is built once, not per event.
+# setup() only ever changes the handler's renderer, never structlog's processor chain.
+_LOGGER = structlog.get_logger(LOGGER_NAME)
+
+
 def get() -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger(LOGGER_NAME)
+    return _LOGGER

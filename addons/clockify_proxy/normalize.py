@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta, tzinfo
 
 from . import timevalues as tv
@@ -67,11 +68,12 @@ def label(where: str, path: tuple) -> str:
     return f"?{text}" if where == "query" else text
 
 
-def tokens(field_path: str) -> list[str]:
-    return [t for t in field_path.replace("[]", ".[]").split(".") if t]
+@lru_cache(maxsize=512)
+def tokens(field_path: str) -> tuple[str, ...]:
+    return tuple(t for t in field_path.replace("[]", ".[]").split(".") if t)
 
 
-def values_at(doc: object, path_tokens: list[str], prefix: tuple = ()) -> Iterator[tuple[tuple, object]]:
+def values_at(doc: object, path_tokens: tuple[str, ...], prefix: tuple = ()) -> Iterator[tuple[tuple, object]]:
     """(concrete path, value) for each value a catalogue path names in a JSON document."""
     if not path_tokens:
         yield prefix, doc

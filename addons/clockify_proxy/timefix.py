@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from datetime import datetime, timezone
@@ -19,6 +20,9 @@ ZONE_HEADER = "X-Clockify-Proxy-Timezone"
 # Bodies above this are forwarded unchanged (and logged): parsing them would stall every
 # connection of the proxy, and no Clockify request is this large.
 MAX_BODY_BYTES = 32 * 1024 * 1024
+# Bodies above this (bulk edits of thousands of entries) are rewritten in a worker thread, so the
+# proxy's single event loop keeps serving other connections meanwhile.
+THREAD_BODY_BYTES = 256 * 1024
 
 ZONE_REQUESTED = "clockify.zone_header"  # flow.metadata key
 
@@ -98,15 +102,18 @@ def fix_json(
     plan = plan_fields(endpoint, "body", endpoint.body, doc, zone, now, report_zulu)
     if not plan.edits or plan.rejection:
         return content, plan
-    replace = {e.path: e.after for e in plan.edits if not e.added}
     add = {e.path[:-1]: (e.path[-1], e.after) for e in plan.edits if e.added}
-    try:
-        new_text = jsonsplice.splice(text, replace, add)
-    except jsonsplice.SpliceError as e:
-        raise BodyUnchanged(f"body could not be edited safely ({e})") from None
     _apply(doc, plan.edits)
-    if json.loads(new_text) != doc:  # a last guard: never forward a body that says something else
-        raise BodyUnchanged("edited body did not match the intended values")
+    # Fast path first (each old value found by its text); the re-parse proves the result either
+    # way: never forward a body that says something else than intended.
+    new_text = jsonsplice.splice_unique(text, {e.path: (e.before, e.after) for e in plan.edits if not e.added}, add)
+    if new_text is None or json.loads(new_text) != doc:
+        try:
+            new_text = jsonsplice.splice(text, {e.path: e.after for e in plan.edits if not e.added}, add)
+        except jsonsplice.SpliceError as e:
+            raise BodyUnchanged(f"body could not be edited safely ({e})") from None
+        if json.loads(new_text) != doc:
+            raise BodyUnchanged("edited body did not match the intended values")
     return new_text.encode("utf-8"), plan
 
 
@@ -188,7 +195,7 @@ class ClockifyTimes:
             del flow.request.headers[ZONE_HEADER]
             flow.metadata[ZONE_REQUESTED] = requested.strip()
 
-    def request(self, flow: http.HTTPFlow) -> None:
+    async def request(self, flow: http.HTTPFlow) -> None:
         if flow.response or flow.error or not flow.live or not is_clockify_flow(flow):
             return
         zone = self.settings.current.zone
@@ -209,7 +216,11 @@ class ClockifyTimes:
         new_body = None
         if plan.rejection is None and (endpoint.body or endpoint.form):
             try:
-                new_body, body_plan = self._fix_body(flow.request, endpoint, zone, now, zulu)
+                args = (flow.request, endpoint, zone, now, zulu)
+                if len(flow.request.raw_content or b"") > THREAD_BODY_BYTES:
+                    new_body, body_plan = await asyncio.to_thread(self._fix_body, *args)
+                else:
+                    new_body, body_plan = self._fix_body(*args)
                 plans.append(body_plan)
             except BodyUnchanged as e:
                 flow.metadata[events.UNCHANGED] = str(e)

@@ -54,31 +54,26 @@ def parse(text: str) -> TimeText:
     m = _ISO.fullmatch(text) if isinstance(text, str) else None
     if not m:
         raise NotATime(f"{text!r} is not an ISO 8601 date or date-time")
-    g = m.groupdict()
-    frac = g["frac"] or ""
+    y, mo, d, h, mi, sec, frac, z, sign, oh, om = m.groups()
+    frac = frac or ""
     try:
         wall = datetime(
-            int(g["y"]),
-            int(g["mo"]),
-            int(g["d"]),
-            int(g["h"] or 0),
-            int(g["mi"] or 0),
-            int(g["s"] or 0),
+            int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0),
             int(frac[:6].ljust(6, "0")) if frac else 0,
         )
     except ValueError as e:
         raise NotATime(f"{text!r} is not a valid date or time: {e}") from None
     offset = None
-    if g["z"]:
+    if z:
         offset = timedelta(0)
-    elif g["sign"]:
-        hours, minutes = int(g["oh"]), int(g["om"] or 0)
+    elif sign:
+        hours, minutes = int(oh), int(om or 0)
         if hours > 23 or minutes > 59:
             raise NotATime(f"{text!r} has an invalid UTC offset")
         offset = timedelta(hours=hours, minutes=minutes)
-        if g["sign"] == "-":
+        if sign == "-":
             offset = -offset
-    return TimeText(text, wall, frac, offset, date_only=g["h"] is None)
+    return TimeText(text, wall, frac, offset, date_only=h is None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,8 +117,8 @@ def instant(value: TimeText, zone: tzinfo, zone_name: str) -> Instant:
 
 def format_utc(moment: datetime) -> str:
     """Clockify's instant form: `YYYY-MM-DDTHH:MM:SSZ`, second precision."""
-    moment = moment.astimezone(UTC)
-    return f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment:%H:%M:%S}Z"
+    m = moment.astimezone(UTC)
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
 def format_offset_time(moment: datetime) -> str:
@@ -134,7 +129,8 @@ def format_offset_time(moment: datetime) -> str:
 
 def format_wall(moment: datetime, frac: str) -> str:
     """A wall clock without zone, keeping the fraction digits the client wrote."""
-    text = f"{moment.year:04d}-{moment.month:02d}-{moment.day:02d}T{moment:%H:%M:%S}"
+    m = moment
+    text = f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
     return f"{text}.{frac}" if frac else text
 
 

@@ -25,7 +25,7 @@ def proxy(monkeypatch):
                 for addon in chain:
                     if hasattr(addon, "requestheaders"):
                         addon.requestheaders(flow)
-                times.request(flow)
+                asyncio.run(times.request(flow))
                 content_type.request(flow)
                 asyncio.run(rate_limit.request(flow))
                 annotations.request(flow)

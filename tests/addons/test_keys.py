@@ -1,5 +1,6 @@
 """API key injection on mitmproxy test flows."""
 
+import asyncio
 import logging
 
 import pytest
@@ -31,7 +32,7 @@ def sent_headers(proxy, f):
     for addon in (proxy.settings, proxy.router, proxy.keys, proxy.times):
         if hasattr(addon, "requestheaders"):
             addon.requestheaders(f)
-    proxy.times.request(f)
+    asyncio.run(proxy.times.request(f))
     return dict(f.request.headers)
 
 

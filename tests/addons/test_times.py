@@ -205,3 +205,15 @@ def test_bulk_edit_of_many_entries_is_logged_in_one_bounded_event(proxy, caplog)
     assert len(events) == 1
     assert len(events[0]["changes"]) == 200 and events[0]["changes_not_shown"] == 100
     assert len(f.response.headers["X-Clockify-Proxy-Fixed"]) <= 2000
+
+
+def test_a_bulk_edit_too_big_for_the_event_loop_is_fixed_in_a_worker_thread(proxy):
+    from clockify_proxy import timefix
+
+    body = [{"id": f"{i:024x}", "start": "2024-05-01T09:00:00+02:00", "end": "2024-05-01T10:00:00+02:00"} for i in range(5000)]
+    raw = json.dumps(body).encode()
+    assert len(raw) > timefix.THREAD_BODY_BYTES
+    f = proxy.send(flow("PUT", f"{CORE}/user/u1/time-entries", raw), ok())
+    fixed = json.loads(f.request.content)
+    assert len(fixed) == 5000
+    assert all(e["start"] == "2024-05-01T07:00:00Z" and e["end"] == "2024-05-01T08:00:00Z" for e in fixed)

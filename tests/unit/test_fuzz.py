@@ -43,7 +43,7 @@ def with_time_fields(endpoint, doc, values, data):
     for path in endpoint.body:
         if not data.draw(st.booleans()):
             continue
-        tokens = normalize.tokens(path)
+        tokens = list(normalize.tokens(path))
         target = doc
         if tokens[0] == "[]":
             continue

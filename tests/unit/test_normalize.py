@@ -532,9 +532,9 @@ def test_label_and_tokens():
     assert label("body", (0, "start")) == "[0].start"
     assert label("query", ("start",)) == "?start"
     assert label("form", ("date",)) == "date"
-    assert tokens("tasks[].costRate.since") == ["tasks", "[]", "costRate", "since"]
-    assert tokens("[].start") == ["[]", "start"]
-    assert tokens("filter.dateRangeStart") == ["filter", "dateRangeStart"]
+    assert tokens("tasks[].costRate.since") == ("tasks", "[]", "costRate", "since")
+    assert tokens("[].start") == ("[]", "start")
+    assert tokens("filter.dateRangeStart") == ("filter", "dateRangeStart")
 
 
 def test_values_at():
