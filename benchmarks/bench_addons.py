@@ -65,6 +65,7 @@ from mitmproxy.version import VERSION as MITM_VERSION  # noqa: E402
 
 from bench_proxy import ZONE, code_version, mix_specs  # noqa: E402
 from clockify_proxy import cli, make_addons  # noqa: E402
+from mitmproxy.addonmanager import traverse  # noqa: E402
 
 UPSTREAM = "http://127.0.0.1:9"
 N_OURS = len(make_addons())  # how many addons clockify-proxy registers
@@ -216,7 +217,8 @@ async def one_chain(kind: str, requests: int, rounds: int, log: str) -> dict:
             sys.stderr = stderr
         spent: dict[str, float] = {}
         if kind == "direct":
-            chain = [a for a in master.addons.chain if type(a).__module__.startswith("clockify_proxy")]
+            chain = [a for a in traverse(master.addons.chain)
+                     if type(a).__module__.startswith("clockify_proxy") and not hasattr(a, "addons")]
 
             async def cycle(flow):
                 await direct_cycle(chain, flow, spent)
