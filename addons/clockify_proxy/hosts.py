@@ -133,7 +133,7 @@ def parse_upstream(url: str) -> str:
     if not parts.hostname:
         raise ValueError(f"{url!r} has no host")
     try:
-        parts.port
+        parts.port  # noqa: B018 - reading it validates it
     except ValueError:
         raise ValueError(f"{url!r} has an invalid port") from None
     if "?" in url or "#" in url or parts.username or parts.password:

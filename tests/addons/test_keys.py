@@ -1,7 +1,6 @@
 """API key injection on mitmproxy test flows."""
 
 import asyncio
-import logging
 
 import pytest
 from mitmproxy import exceptions, http

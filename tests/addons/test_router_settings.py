@@ -5,7 +5,7 @@ import json
 import pytest
 from mitmproxy import connection, exceptions, http, tls
 from mitmproxy.proxy import context, mode_specs
-from mitmproxy.test import tflow, tutils
+from mitmproxy.test import tflow
 
 
 def reverse_flow(spec, path, body=b""):
