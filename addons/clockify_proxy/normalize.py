@@ -18,6 +18,10 @@ from .catalogue import Endpoint, Kind
 
 # A timer that starts this far ahead of the proxy's clock is flagged; less is clock skew.
 FUTURE_TIMER_TOLERANCE = timedelta(minutes=1)
+MAX_ENTRY_DURATION = timedelta(hours=999)
+# A weekly report's range: 7 days, written either as up to the next midnight or to 23:59:59(.999).
+WEEK = timedelta(days=7)
+WEEK_MIN = WEEK - timedelta(seconds=1)
 
 # RFC 3339 in UTC as Clockify writes it, optionally with a fraction: kept byte for byte.
 _RFC3339_UTC = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z")
@@ -221,7 +225,10 @@ def _check_ranges(endpoint: Endpoint, where: str, readings: dict, zone: Zone | N
             if len(path) != len(start_tokens) or path[-1] != start_tokens[-1]:
                 continue
             end = readings.get(path[:-1] + (end_tokens[-1],))
-            if end is None or start.point is None or end.point is None or start.point <= end.point:
+            if end is None or start.point is None or end.point is None:
+                continue
+            if start.point <= end.point:
+                _check_span(endpoint, where, end.point - start.point, plan)
                 continue
             end_path = path[:-1] + (end_tokens[-1],)
             plan.rejection = Rejection(
@@ -233,6 +240,16 @@ def _check_ranges(endpoint: Endpoint, where: str, readings: dict, zone: Zone | N
                 f"(YYYY-MM-DDTHH:MM:SSZ) or with their UTC offset, and check that the start comes first.",
             )
             return
+
+
+def _check_span(endpoint: Endpoint, where: str, span: timedelta, plan: Plan) -> None:
+    """Spans Clockify refuses (api-facts 2.3): flagged here, so the client knows before its 400."""
+    if where == "body" and "/time-entries" in endpoint.pattern and span > MAX_ENTRY_DURATION:
+        plan.warnings.append("duration-over-999-hours")
+        plan.notes.append(f"the entry lasts {span}: Clockify refuses time entries longer than 999 hours")
+    if endpoint.pattern.endswith("/reports/weekly") and not WEEK_MIN <= span <= WEEK:
+        plan.warnings.append("weekly-range-not-7-days")
+        plan.notes.append(f"the weekly report covers {span}: Clockify asks for a date range of exactly 7 days")
 
 
 def _understood(start: _Reading, end: _Reading, zone: Zone | None) -> str:

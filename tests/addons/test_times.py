@@ -217,3 +217,24 @@ def test_a_bulk_edit_too_big_for_the_event_loop_is_fixed_in_a_worker_thread(prox
     fixed = json.loads(f.request.content)
     assert len(fixed) == 5000
     assert all(e["start"] == "2024-05-01T07:00:00Z" and e["end"] == "2024-05-01T08:00:00Z" for e in fixed)
+
+
+@pytest.mark.parametrize(
+    "end, flagged",
+    [("2024-05-07T23:59:59.999", False), ("2024-05-08T00:00:00", False), ("2024-05-07T23:59:59", False), ("2024-05-06T23:59:59", True), ("2024-05-31T23:59:59", True)],
+)
+def test_weekly_report_that_is_not_seven_days_is_flagged(proxy, end, flagged):
+    body = {"dateRangeStart": "2024-05-01T00:00:00", "dateRangeEnd": end, "timeZone": "UTC"}
+    f = proxy.send(flow("POST", f"{REPORTS}/reports/weekly", body), ok())
+    assert ("weekly-range-not-7-days" in f.response.headers.get("X-Clockify-Proxy-Warning", "")) is flagged
+
+
+def test_time_entry_over_999_hours_is_flagged_but_sent(proxy):
+    f = proxy.send(flow("POST", f"{CORE}/time-entries", {"start": "2024-01-01T00:00:00Z", "end": "2024-03-01T00:00:00Z"}), ok())
+    assert f.response.status_code == 201
+    assert f.response.headers["X-Clockify-Proxy-Warning"] == "duration-over-999-hours"
+
+
+def test_a_long_list_window_is_not_an_entry_and_is_not_flagged(proxy):
+    f = proxy.send(flow("GET", f"{CORE}/user/u1/time-entries?start=2024-01-01T00:00:00Z&end=2024-06-01T00:00:00Z"), ok())
+    assert "X-Clockify-Proxy-Warning" not in f.response.headers
