@@ -18,6 +18,7 @@ from . import events, hosts
 from .events import API_PATH, CLOCKIFY_HOST, ORIGINAL_URL, SERVICE
 from .settings import ClockifySettings
 
+
 class ClockifyRouter:
     def __init__(self, settings: ClockifySettings) -> None:
         self.settings = settings
