@@ -37,7 +37,8 @@ class Kind(enum.Enum):
     """`HH:MM[:SS]`: never touched."""
 
 
-I, S, R, C, D, T = (
+# Short names keep the table below readable as a table.
+I, S, R, C, D, T = (  # noqa: E741
     Kind.INSTANT,
     Kind.INSTANT_SECONDS,
     Kind.REPORT_RANGE,
