@@ -119,7 +119,7 @@ def _read_report(text: str, zone: Zone, zulu_is_wall: bool) -> _Reading | None:
     value = tv.parse(text)
     if value.date_only:
         return None
-    if value.offset is None or (zulu_is_wall and value.zulu):
+    if (value.offset is None and not value.zone_name) or (zulu_is_wall and value.zulu):
         # A wall clock, which Clockify reads in the report's zone: as the client meant.
         return _Reading(text, tv.format_wall(value.wall, value.frac), value.wall)
     meant = tv.instant(value, zone.tz, zone.name)

@@ -12,15 +12,19 @@ from datetime import datetime, timedelta, timezone, tzinfo
 
 from dateutil import tz
 
+from . import zones
+
 UTC = timezone.utc
 
 # ISO 8601 / RFC 3339 as clients really send it: `T` or a space between date and time,
 # optional seconds and fraction, `Z`, `±HH:MM`, `±HHMM` or `±HH`. A space before the offset
-# digits is what a raw `+02:00` turns into when a query string is form-decoded.
+# digits is what a raw `+02:00` turns into when a query string is form-decoded. A zone name in
+# brackets may follow (RFC 9557; what Java's ZonedDateTime.toString() writes).
 _ISO = re.compile(
     r"""(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})
     (?:[Tt\x20](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<frac>\d{1,9}))?)?
        (?:(?P<z>[Zz])|(?P<sign>[+\-\x20])(?P<oh>\d{2})(?::?(?P<om>\d{2}))?)?
+       (?:\[(?P<zone>[A-Za-z][A-Za-z0-9_+\-/]*)\])?
     )?""",
     re.VERBOSE | re.ASCII,  # ASCII: "\d" must not accept other scripts' digits
 )
@@ -43,6 +47,7 @@ class TimeText:
     frac: str  # fraction digits as written, "" when none
     offset: timedelta | None  # None for a naive value; zero for `Z` and `+00:00`
     date_only: bool
+    zone_name: str | None = None  # from a `[Europe/Brussels]` suffix
 
     @property
     def zulu(self) -> bool:
@@ -54,7 +59,7 @@ def parse(text: str) -> TimeText:
     m = _ISO.fullmatch(text) if isinstance(text, str) else None
     if not m:
         raise NotATime(f"{text!r} is not an ISO 8601 date or date-time")
-    y, mo, d, h, mi, sec, frac, z, sign, oh, om = m.groups()
+    y, mo, d, h, mi, sec, frac, z, sign, oh, om, zone_name = m.groups()
     frac = frac or ""
     try:
         wall = datetime(
@@ -73,7 +78,7 @@ def parse(text: str) -> TimeText:
         offset = timedelta(hours=hours, minutes=minutes)
         if sign == "-":
             offset = -offset
-    return TimeText(text, wall, frac, offset, date_only=h is None)
+    return TimeText(text, wall, frac, offset, date_only=h is None, zone_name=zone_name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +90,8 @@ class Instant:
 
 
 def instant(value: TimeText, zone: tzinfo, zone_name: str) -> Instant:
-    """The instant a date-time means: its offset if it has one, else its wall clock in `zone`.
+    """The instant a date-time means: its offset if it has one, else its wall clock in its own
+    bracketed zone, else in `zone`.
 
     A wall clock that the zone skips raises NonexistentLocalTime; one that happens twice is read
     as the first occurrence (the earlier instant), and the note says so.
@@ -95,6 +101,11 @@ def instant(value: TimeText, zone: tzinfo, zone_name: str) -> Instant:
             return Instant((value.wall - value.offset).replace(tzinfo=UTC))
         except OverflowError:
             raise NotATime(f"{value.text!r} is out of range") from None
+    if value.zone_name:
+        try:
+            zone, zone_name = zones.zone(value.zone_name), value.zone_name
+        except zones.UnknownZone as e:
+            raise NotATime(f"{value.text!r}: {e}") from None
     local = value.wall.replace(tzinfo=zone)
     try:  # at the ends of the datetime range, the zone's offset overflows
         exists, ambiguous = tz.datetime_exists(local), tz.datetime_ambiguous(local)

@@ -238,3 +238,19 @@ def test_time_entry_over_999_hours_is_flagged_but_sent(proxy):
 def test_a_long_list_window_is_not_an_entry_and_is_not_flagged(proxy):
     f = proxy.send(flow("GET", f"{CORE}/user/u1/time-entries?start=2024-01-01T00:00:00Z&end=2024-06-01T00:00:00Z"), ok())
     assert "X-Clockify-Proxy-Warning" not in f.response.headers
+
+
+def test_java_zoned_date_time_strings_are_read_with_their_zone(proxy):
+    # ZonedDateTime.toString(): offset plus the zone in brackets, which Clockify does not read.
+    body = {"start": "2024-05-01T09:00:00+02:00[Europe/Brussels]", "end": "2024-05-01T12:00:00[America/New_York]"}
+    f = proxy.send(flow("POST", f"{CORE}/time-entries", body), ok())
+    assert json.loads(f.request.content) == {"start": "2024-05-01T07:00:00Z", "end": "2024-05-01T16:00:00Z"}
+    report = {"dateRangeStart": "2024-05-01T00:00:00[Asia/Tokyo]", "dateRangeEnd": "2024-05-02T00:00:00+02:00[Europe/Paris]", "timeZone": "Europe/Brussels"}
+    f = proxy.send(flow("POST", f"{REPORTS}/reports/detailed", report), ok())
+    assert json.loads(f.request.content) == {**report, "dateRangeStart": "2024-04-30T17:00:00", "dateRangeEnd": "2024-05-02T00:00:00"}
+
+
+def test_a_bracketed_zone_that_does_not_exist_leaves_the_value_alone(proxy):
+    f = proxy.send(flow("POST", f"{CORE}/time-entries", {"start": "2024-05-01T09:00:00[Mars/Olympus]"}), ok())
+    assert json.loads(f.request.content) == {"start": "2024-05-01T09:00:00[Mars/Olympus]"}
+    assert "Mars/Olympus" in f.response.headers["X-Clockify-Proxy-Note"]
