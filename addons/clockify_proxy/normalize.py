@@ -111,7 +111,11 @@ def _read_instant(text: str, kind: Kind, zone: Zone) -> _Reading | None:
         day = value.wall
         return _Reading(text, f"{day.year:04d}-{day.month:02d}-{day.day:02d}T00:00:00Z", None)
     meant = tv.instant(value, zone.tz, zone.name)
-    keep = _RFC3339_UTC.fullmatch(text) and not (kind is Kind.INSTANT_SECONDS and value.frac)
+    keep = (
+        _RFC3339_UTC.fullmatch(text)
+        and text[11:13] != "24"  # 24:00:00 is written as the next day's 00:00:00
+        and not (kind is Kind.INSTANT_SECONDS and value.frac)
+    )
     return _Reading(text, text if keep else tv.format_utc(meant.utc), meant.utc, meant.note)
 
 

@@ -61,12 +61,16 @@ def parse(text: str) -> TimeText:
         raise NotATime(f"{text!r} is not an ISO 8601 date or date-time")
     y, mo, d, h, mi, sec, frac, z, sign, oh, om, zone_name = m.groups()
     frac = frac or ""
+    # ISO 8601's end of day, 24:00:00, is the next day's midnight.
+    end_of_day = h == "24" and int(mi) == 0 and int(sec or 0) == 0 and not frac.strip("0")
     try:
         wall = datetime(
-            int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec or 0),
+            int(y), int(mo), int(d), 0 if end_of_day else int(h or 0), int(mi or 0), int(sec or 0),
             int(frac[:6].ljust(6, "0")) if frac else 0,
         )
-    except ValueError as e:
+        if end_of_day:
+            wall += timedelta(days=1)
+    except (ValueError, OverflowError) as e:
         raise NotATime(f"{text!r} is not a valid date or time: {e}") from None
     offset = None
     if z:

@@ -254,3 +254,8 @@ def test_a_bracketed_zone_that_does_not_exist_leaves_the_value_alone(proxy):
     f = proxy.send(flow("POST", f"{CORE}/time-entries", {"start": "2024-05-01T09:00:00[Mars/Olympus]"}), ok())
     assert json.loads(f.request.content) == {"start": "2024-05-01T09:00:00[Mars/Olympus]"}
     assert "Mars/Olympus" in f.response.headers["X-Clockify-Proxy-Note"]
+
+
+def test_end_of_day_24_00_becomes_the_next_midnight(proxy):
+    f = proxy.send(flow("POST", f"{CORE}/time-entries", {"start": "2024-05-01T22:00:00Z", "end": "2024-05-01T24:00:00Z"}), ok())
+    assert json.loads(f.request.content) == {"start": "2024-05-01T22:00:00Z", "end": "2024-05-02T00:00:00Z"}

@@ -116,7 +116,10 @@ def test_parse_accepts(text, wall, offset, frac, date_only):
         "2024-13-01",
         "2024-00-10",
         "2024-05-00",
-        "2024-05-01T24:00:00",
+        "2024-05-01T24:00:01",
+        "2024-05-01T24:30:00",
+        "2024-05-01T24:00:00.5",
+        "9999-12-31T24:00:00",
         "2024-05-01T23:60:00",
         "2024-05-01T23:59:60Z",  # no leap seconds
         # offsets that do not exist
@@ -502,3 +505,15 @@ def test_wall_clock_and_format_wall_round_trip(name, moment, keep_fraction):
     else:
         assert back.utc <= target
         assert tv.wall_clock(back.utc, zone) == value.wall
+
+
+@pytest.mark.parametrize(
+    "text, wall",
+    [
+        ("2024-05-01T24:00:00", datetime(2024, 5, 2)),
+        ("2024-12-31T24:00", datetime(2025, 1, 1)),
+        ("2024-02-29T24:00:00.000+02:00", datetime(2024, 3, 1)),
+    ],
+)
+def test_end_of_day_24_00_is_the_next_midnight(text, wall):
+    assert tv.parse(text).wall == wall
