@@ -182,8 +182,8 @@ class ClockifyAnnotations:
     def facts(self, flow: http.HTTPFlow) -> Facts:
         host = flow.metadata.get(CLOCKIFY_HOST, flow.request.host)
         keys = self.settings.current.keys
-        key = keys.key_for(host) if keys else None
-        scope = next((s for s, k in keys.by_scope.items() if k == key), None) if key else None
+        scope = keys.scope_for(host)
+        key = keys.by_scope[scope] if scope else None
         return Facts(
             status=flow.response.status_code,
             body=flow.response.get_content(strict=False) or b"",

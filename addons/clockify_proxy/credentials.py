@@ -60,9 +60,14 @@ class KeyRing:
 
     by_scope: Mapping[str, str]
 
-    def key_for(self, host: str) -> str | None:
+    def scope_for(self, host: str) -> str | None:
+        """The scope whose key a host gets: the host itself, else its region, else the default."""
         host = hosts.normal_host(host)
-        return self.by_scope.get(host) or self.by_scope.get(region_of(host)) or self.by_scope.get(DEFAULT)
+        return next((scope for scope in (host, region_of(host), DEFAULT) if scope in self.by_scope), None)
+
+    def key_for(self, host: str) -> str | None:
+        scope = self.scope_for(host)
+        return self.by_scope[scope] if scope else None
 
     def __bool__(self) -> bool:
         return bool(self.by_scope)

@@ -88,7 +88,7 @@ _PTO_PATH = re.compile(r"^/v1/workspaces/([^/]+)/(policies(/.*)?|balance/(policy
 
 def corrected(call: ApiCall) -> ApiCall | None:
     """The call where it belongs, when it was sent to the wrong service; None when it is right."""
-    path, _, query = call.rest.partition("?")
+    _, _, query = call.rest.partition("?")
     query = f"?{query}" if query else ""
     if call.service == CORE and REPORTS_PATH.match(call.api_path):
         return ApiCall(REPORTS, call.api_path, call.rest)

@@ -99,6 +99,7 @@ class _Reading:
     after: str  # equal to `sent` when unchanged
     point: datetime | None  # comparable value for range checks (aware UTC, or naive wall clock for reports)
     note: str | None = None
+    warning: str | None = None  # diagnosis slug of a reading worth flagging
 
 
 def _read_instant(text: str, kind: Kind, zone: Zone) -> _Reading | None:
@@ -116,7 +117,7 @@ def _read_instant(text: str, kind: Kind, zone: Zone) -> _Reading | None:
         and text[11:13] != "24"  # 24:00:00 is written as the next day's 00:00:00
         and not (kind is Kind.INSTANT_SECONDS and value.frac)
     )
-    return _Reading(text, text if keep else tv.format_utc(meant.utc), meant.utc, meant.note)
+    return _Reading(text, text if keep else tv.format_utc(meant.utc), meant.utc, meant.note, _fold(meant))
 
 
 def _read_report(text: str, zone: Zone, zulu_is_wall: bool) -> _Reading | None:
@@ -128,13 +129,18 @@ def _read_report(text: str, zone: Zone, zulu_is_wall: bool) -> _Reading | None:
         return _Reading(text, tv.format_wall(value.wall, value.frac), value.wall)
     meant = tv.instant(value, zone.tz, zone.name)
     wall = tv.wall_clock(meant.utc, zone.tz)
-    note = None
+    note = meant.note
     if value.zulu and wall != value.wall:
         note = (
             f"{text} read as a UTC instant, sent as {zone.name} wall clock; if it was meant as "
             f"{zone.name} wall clock already, drop the Z (or set clockify_report_zulu=wall)"
         )
-    return _Reading(text, tv.format_wall(wall, value.frac), wall, note)
+    return _Reading(text, tv.format_wall(wall, value.frac), wall, note, _fold(meant))
+
+
+def _fold(meant: tv.Instant) -> str | None:
+    # tv.instant notes only one thing: a wall clock that happens twice, read as its first occurrence.
+    return "ambiguous-local-time" if meant.note else None
 
 
 def _read(text: object, kind: Kind, zone: Zone, zulu_is_wall: bool = False) -> _Reading | None:
@@ -214,6 +220,8 @@ def plan_fields(
             readings[path] = reading
             if reading.note:
                 plan.notes.append(f"{label(where, path)}: {reading.note}")
+            if reading.warning and reading.warning not in plan.warnings:
+                plan.warnings.append(reading.warning)
             if reading.after != reading.sent:
                 plan.edits.append(Edit(where, path, reading.sent, reading.after, reading.note, kind=kind.value))
     _check_ranges(endpoint, where, readings, read_zone, plan)

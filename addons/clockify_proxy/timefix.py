@@ -227,8 +227,6 @@ class ClockifyTimes:
         flow.metadata[events.CONTEXT] = {"zone": zone.name, "zone_source": zone.source}
         notes = [n for p in plans for n in p.notes]
         warnings = [w for p in plans for w in p.warnings]
-        if any(n for n in notes if "happens twice" in n):
-            warnings.append("ambiguous-local-time")
         events.record(flow, events.NOTES, *notes)
         events.record(flow, events.WARNINGS, *warnings)
         rejection = next((p.rejection for p in plans if p.rejection), None)
