@@ -10,19 +10,20 @@ The loopback benchmark (bench_proxy.py) is what users see, but on a small shared
 move by 10-20% from run to run. This one isolates the part clockify-proxy adds: each request of the same mix as
 bench_proxy.py becomes a mitmproxy flow (reverse mode) and goes through the four hooks mitmproxy's HTTP layer
 emits per request (requestheaders, request, responseheaders, response, each with its `update` event), dispatched
-by mitmproxy's real AddonManager, as in the proxy:
+by the master's real AddonManager.handle_lifecycle, as in the proxy:
 
-- mitmdump: DumpMaster's addons (what bare mitmdump runs);
+- mitmdump: DumpMaster's addons and AddonManager (what bare mitmdump runs);
+- mitmdump-lean: the same addons under ClockifyAddonManager, the leaner dispatch clockify-proxy runs;
 - clockify-proxy: ClockifyDumpMaster, with clockify_timezone=Europe/Brussels, clockify_rate_limit=0,
-  clockify_log_format=json (events to a temp file, as in bench_proxy.py);
-Each chain runs in a process of its own (a mitmproxy master sets global state), three times, in alternating
-order.
+  clockify_log_format=json (events to a temp file, as in bench_proxy.py).
 
-- for attribution: the same clockify-proxy hooks called directly, without the AddonManager (the addons' own
-  work, hook by hook), and one `update` event alone through each chain (what the AddonManager costs per event
-  and addon, whatever the addons do; a request makes eight such dispatches).
-- an experiment: DumpMaster plus the clockify-proxy addons registered as children of ONE addon
-  (`addons = [...]`, which mitmproxy traverses), to show what dispatch through separate addons costs.
+Each chain runs in a process of its own (a mitmproxy master sets global state), three times, in alternating
+order. clockify-proxy against mitmdump is what users get; against mitmdump-lean, what its addons cost.
+
+For attribution: clockify-proxy's concerns' hooks called directly, without the AddonManager or the
+ClockifyProxy addon that dispatches to them (the concerns' own work, hook by hook), and one `update` event alone
+through each chain (what the AddonManager costs per event, whatever the addons do; a request makes eight such
+dispatches).
 
 Time covers the hooks only (building the flow and the upstream's response is outside the timer). The difference between the chains is the
 CPU clockify-proxy adds per request; the proxy's network work (parsing, sockets) is the same for both.
@@ -64,11 +65,10 @@ from mitmproxy.tools.dump import DumpMaster  # noqa: E402
 from mitmproxy.version import VERSION as MITM_VERSION  # noqa: E402
 
 from bench_proxy import ZONE, code_version, mix_specs  # noqa: E402
-from clockify_proxy import cli, make_addons  # noqa: E402
-from mitmproxy.addonmanager import traverse  # noqa: E402
+from clockify_proxy import ClockifyProxy, cli  # noqa: E402
+from clockify_proxy.dispatch import ClockifyAddonManager  # noqa: E402
 
 UPSTREAM = "http://127.0.0.1:9"
-N_OURS = len(make_addons())  # how many addons clockify-proxy registers
 OUR_SETTINGS = {"clockify_timezone": ZONE, "clockify_rate_limit": "0", "clockify_log_format": "json"}
 RESPONSE_BODY = b'{"id":"663a1f0e8c1d2b3a4f5e6d7c","workspaceId":"5ef305ce4a7e5a4a3bd5f8f1","status":"ok"}'
 
@@ -99,39 +99,17 @@ def respond(flow: http.HTTPFlow) -> None:
         flow.response = _pending.pop(id(flow))
 
 
-class Bundle:
-    """One addon whose children are clockify-proxy's addons (mitmproxy traverses `addons`)."""
-
-    def __init__(self, children) -> None:
-        self.addons = children
-
-
-class BundledMaster(DumpMaster):
-    def __init__(self, opts) -> None:
-        from mitmproxy import addons, master
-        from mitmproxy.addons import dumper, errorcheck, keepserving, readfile
-
-        master.Master.__init__(self, opts, with_termlog=False)
-        self.addons.add(*addons.default_addons())
-        opts.update(listen_host=cli.DEFAULT_LISTEN_HOST, connection_strategy="lazy")
-        ours = make_addons()
-        self.addons.add(Bundle(ours))
-        for addon in ours:
-            self.addons.invoke_addon_sync(addon, hooks.ConfigureHook(set(opts.keys())))
-        self.addons.add(dumper.Dumper(), keepserving.KeepServing(), readfile.ReadFileStdin(), errorcheck.ErrorCheck())
-
-
 def new_master(kind: str):
     opts = options.Options()
-    if kind == "mitmdump":
+    if kind in ("mitmdump", "mitmdump-lean"):
         master = DumpMaster(opts, with_termlog=False)
-    elif kind == "clockify-proxy":
+        if kind == "mitmdump-lean":
+            master.addons.__class__ = ClockifyAddonManager
+    else:
         argv = [a for name, value in OUR_SETTINGS.items() for a in ("--set", f"{name}={value}")]
         master = cli.ClockifyDumpMaster(opts, argv=argv, with_termlog=False)
-    else:  # bundled: ClockifyDumpMaster's set-up, with ours under one addon
-        master = BundledMaster(opts)
     master.options.update(mode=[f"reverse:{UPSTREAM}"], flow_detail=0)
-    if kind != "mitmdump":
+    if kind == "clockify-proxy":
         master.options.update(**OUR_SETTINGS)
     return master
 
@@ -146,7 +124,7 @@ async def request_cycle(master, flow) -> None:
 
 
 async def direct_cycle(chain, flow, spent: dict | None = None) -> None:
-    """clockify-proxy's hooks called in chain order without the AddonManager (as tests/addons do).
+    """clockify-proxy's concerns' hooks called in order, without the AddonManager (as tests/addons do).
 
     With `spent`, the time of each addon's hook is added to spent[(addon class, hook)].
     """
@@ -217,8 +195,7 @@ async def one_chain(kind: str, requests: int, rounds: int, log: str) -> dict:
             sys.stderr = stderr
         spent: dict[str, float] = {}
         if kind == "direct":
-            chain = [a for a in traverse(master.addons.chain)
-                     if type(a).__module__.startswith("clockify_proxy") and not hasattr(a, "addons")]
+            chain = next(a for a in master.addons.chain if isinstance(a, ClockifyProxy)).concerns
 
             async def cycle(flow):
                 await direct_cycle(chain, flow, spent)
@@ -228,7 +205,7 @@ async def one_chain(kind: str, requests: int, rounds: int, log: str) -> dict:
         else:
             async def cycle(flow):
                 await request_cycle(master, flow)
-        check = kind in ("clockify-proxy", "bundled", "direct")
+        check = kind in ("clockify-proxy", "direct")
         await time_cycles(cycle, specs, min(requests, 400), check)  # warm-up
         results = []
         per_hook: dict[str, float] = {}
@@ -250,8 +227,8 @@ async def one_chain(kind: str, requests: int, rounds: int, log: str) -> dict:
             "addon_errors": errors.count, "first_error": errors.first}
 
 
-MAIN = ("mitmdump", "clockify-proxy", "bundled", "direct")
-DISPATCH = ("dispatch:mitmdump", "dispatch:clockify-proxy", "dispatch:bundled")
+MAIN = ("mitmdump", "mitmdump-lean", "clockify-proxy", "direct")
+DISPATCH = ("dispatch:mitmdump", "dispatch:mitmdump-lean", "dispatch:clockify-proxy")
 CHAINS = MAIN + DISPATCH
 EVENTS_PER_REQUEST = 8  # four hooks, each followed by an `update` event
 COLUMNS = ("mix", "create", "list", "report", "projects")
@@ -267,8 +244,8 @@ def report(results: dict[str, list[dict]], args) -> None:
     first = {k: v[0] for k, v in results.items()}
     labels = {
         "mitmdump": f"mitmdump's addons ({first['mitmdump']['addons']} top-level)",
+        "mitmdump-lean": "mitmdump's addons, clockify-proxy's dispatch",
         "clockify-proxy": f"clockify-proxy ({first['clockify-proxy']['addons']} top-level)",
-        "bundled": f"clockify-proxy, {N_OURS} under one ({first['bundled']['addons']} top-level)",
         "direct": "clockify-proxy hooks alone (no manager)",
     }
     n = sum(len(p["rounds"]) for p in results["mitmdump"])
@@ -279,23 +256,22 @@ def report(results: dict[str, list[dict]], args) -> None:
     for kind in MAIN:
         print(f"  {labels[kind]:<43}" + "".join(f"{best(kind, c):>8.1f} [{med(kind, c):>6.1f}]" for c in COLUMNS))
     print()
-    update = {k: best(f"dispatch:{k}", "mix") for k in ("mitmdump", "clockify-proxy", "bundled")}
+    update = {k: best(f"dispatch:{k}", "mix") for k in ("mitmdump", "mitmdump-lean", "clockify-proxy")}
     print("  AddonManager dispatch alone, one `update` event (no addon acts on it), us: "
           + ", ".join(f"{k} {v:.1f}" for k, v in update.items()))
-    print(f"    x{EVENTS_PER_REQUEST} events per request: {N_OURS} separate addons cost "
-          f"{(update['clockify-proxy'] - update['mitmdump']) * EVENTS_PER_REQUEST:+.0f} us per request in dispatch, "
-          f"bundled under one {(update['bundled'] - update['mitmdump']) * EVENTS_PER_REQUEST:+.0f} us")
     print()
     added = {c: best("clockify-proxy", c) - best("mitmdump", c) for c in COLUMNS}
+    saved = {c: best("mitmdump", c) - best("mitmdump-lean", c) for c in COLUMNS}
+    own = {c: best("clockify-proxy", c) - best("mitmdump-lean", c) for c in COLUMNS}
     direct = {c: best("direct", c) for c in COLUMNS}
-    bundled = {c: best("bundled", c) - best("mitmdump", c) for c in COLUMNS}
-    print("  added by clockify-proxy over mitmdump's chain     " + "".join(f"{added[c]:>+17.0f}" for c in COLUMNS))
-    print("    its hooks' own work (called directly)           " + "".join(f"{direct[c]:>17.0f}" for c in COLUMNS))
-    print(f"    the rest: dispatch to {N_OURS} addons, in-chain   " + "".join(f"{added[c] - direct[c]:>+17.0f}" for c in COLUMNS))
-    print(f"  added with the {N_OURS} bundled under one (experiment) " + "".join(f"{bundled[c]:>+17.0f}" for c in COLUMNS))
+    print("  clockify-proxy against mitmdump's chain (what users get) " + "".join(f"{added[c]:>+17.0f}" for c in COLUMNS))
+    print("    saved by clockify-proxy's leaner event dispatch        " + "".join(f"{-saved[c]:>+17.0f}" for c in COLUMNS))
+    print("    added by its addons (same dispatch on both sides)      " + "".join(f"{own[c]:>+17.0f}" for c in COLUMNS))
+    print("      of which their hooks' own work (called directly)     " + "".join(f"{direct[c]:>17.0f}" for c in COLUMNS))
     verdict = "within" if added["mix"] <= 200 else "OVER"
-    print(f"  budget: <= 200 us added at p50; the mix adds {added['mix']:.0f} us of CPU per request in the hooks alone "
-          f"({verdict} the budget, before any network effect)")
+    print(f"  budget: <= 200 us added at p50; over the mix clockify-proxy's chain costs {added['mix']:+.0f} us of CPU per "
+          f"request against mitmdump's ({verdict} the budget, before any network effect); its addons alone "
+          f"{own['mix']:+.0f} us")
     per_hook: dict[str, list[float]] = {}
     for part in results["direct"]:
         for key, value in part["per_hook"].items():

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import re
 import time
+from collections.abc import Awaitable
 
 from mitmproxy import ctx, http
 from mitmproxy.net.http import http1
@@ -24,15 +24,18 @@ from .keys import API_KEY_HEADER, INJECTED
 from .events import API_PATH, CLOCKIFY_HOST, SERVICE, is_clockify_flow
 from .settings import ClockifySettings
 
-SENT = "clockify.sent_credentials"  # flow.metadata: credential header names as the request left
 AMOUNT_SHOWN = "clockify.amount_shown"
 
 SECRET_HEADERS = ("x-api-key", "x-addon-token", "authorization", "proxy-authorization", "cookie", "x-marketplace-token")
 MAX_RECORD_BODY = 256 * 1024
 
 
-def sent_credentials(headers: http.Headers) -> list[str]:
+def sent_credentials(flow: http.HTTPFlow) -> list[str]:
+    """The credentials the request left with: the client's own, and an injected key (dropped from the flow once sent)."""
+    headers = flow.request.headers
     found = [name for name in ("x-api-key", "x-addon-token") if name in headers]
+    if flow.metadata.get(INJECTED) and "x-api-key" not in found:
+        found.append("x-api-key")
     if headers.get("authorization", "").lower().startswith("bearer "):
         found.append("bearer")
     return found
@@ -129,17 +132,15 @@ class ClockifyAnnotations:
     def __init__(self, settings: ClockifySettings) -> None:
         self.settings = settings
 
-    def request(self, flow: http.HTTPFlow) -> None:
-        # Runs after the other addons changed the request: this is how it leaves the proxy.
-        if not is_clockify_flow(flow):
-            return
-        flow.metadata[SENT] = sent_credentials(flow.request.headers)
-
-    async def response(self, flow: http.HTTPFlow) -> None:
+    def response(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
+        # Something to await only for a failure: most responses should not pay for a coroutine.
         if not is_clockify_flow(flow) or flow.response is None or flow.response.status_code < 400:
-            return
+            return None
         if flow.metadata.get(events.REJECTED):  # the proxy's own answer already says what is wrong
-            return
+            return None
+        return self._annotate(flow)
+
+    async def _annotate(self, flow: http.HTTPFlow) -> None:
         if flow.metadata.get(SERVICE) == "reports":  # read here, not for every report: only failures need it
             flow.metadata[AMOUNT_SHOWN] = amount_shown(flow.request)
         diagnosis = diagnose(self.facts(flow))
@@ -163,7 +164,7 @@ class ClockifyAnnotations:
                 path = await asyncio.to_thread(write_record, folder, flow, support_record(flow, diagnosis))
                 flow.metadata[events.DIAGNOSIS]["support_record"] = path
             except OSError as e:
-                logging.getLogger(logs.LOGGER_NAME).warning("support record not written to %s: %s", folder, e.strerror)
+                logs.get().warning("support_record.not_written", folder=folder, error=e.strerror)
 
     async def retry_hiding_amounts(self, flow: http.HTTPFlow) -> bool:
         """Send the report once more with "amountShown": "HIDE_AMOUNT"; the client gets that answer."""
@@ -192,7 +193,7 @@ class ClockifyAnnotations:
             service=flow.metadata.get(SERVICE, "core"),
             host=host,
             region=credentials.region_of(host),
-            sent=frozenset(flow.metadata.get(SENT, ())),
+            sent=frozenset(sent_credentials(flow)),
             key=credentials.masked(key) if key else None,
             key_scope=scope,
             key_injected=bool(flow.metadata.get(INJECTED)),
@@ -235,31 +236,49 @@ class ClockifyUpstreamTimeout:
 
     mitmproxy itself waits as long as the connection lives. Closing the server connection makes
     mitmproxy fail the flow (error hook, then its error response, turned into a 504 above).
+    One task sweeps the waiting flows every tenth of the timeout (between 50 ms and 1 s): cheaper
+    than a timer per request, which every request would pay for.
     """
 
     def __init__(self, settings: ClockifySettings) -> None:
         self.settings = settings
-        self.timers: dict[str, asyncio.TimerHandle] = {}
+        self.waiting: dict[str, tuple[float, float, http.HTTPFlow]] = {}  # flow id: (deadline, timeout, flow)
+        self.sweeper: asyncio.Task | None = None
 
     def request(self, flow: http.HTTPFlow) -> None:
         timeout = self.settings.current.upstream_timeout
         if flow.response or flow.error or not flow.live or not is_clockify_flow(flow) or not timeout:
             return
-        self.timers[flow.id] = asyncio.get_running_loop().call_later(timeout, self.expire, flow, timeout)
+        self.waiting[flow.id] = (time.monotonic() + timeout, timeout, flow)
+        if self.sweeper is None:
+            self.sweeper = asyncio.get_running_loop().create_task(self.sweep())
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
-        self._forget(flow)
+        self.waiting.pop(flow.id, None)
 
     def error(self, flow: http.HTTPFlow) -> None:
-        self._forget(flow)
+        self.waiting.pop(flow.id, None)
 
-    def _forget(self, flow: http.HTTPFlow) -> None:
-        timer = self.timers.pop(flow.id, None)
-        if timer:
-            timer.cancel()
+    def done(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.cancel()
+
+    async def sweep(self) -> None:
+        try:
+            while self.waiting:
+                await asyncio.sleep(max(0.05, min(1.0, min(t for _, t, _ in self.waiting.values()) / 10)))
+                now = time.monotonic()
+                for flow_id, (deadline, timeout, flow) in list(self.waiting.items()):
+                    if deadline <= now:
+                        del self.waiting[flow_id]
+                        try:
+                            self.expire(flow, timeout)
+                        except Exception as e:  # noqa: BLE001 - one flow must not end the timeouts of all
+                            logs.get().warning("upstream_timeout.not_applied", url=flow.request.url, error=repr(e))
+        finally:
+            self.sweeper = None
 
     def expire(self, flow: http.HTTPFlow, timeout: float) -> None:
-        self.timers.pop(flow.id, None)
         if flow.response or flow.error or not flow.live:
             return
         flow.metadata[events.TIMED_OUT] = timeout

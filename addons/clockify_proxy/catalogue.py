@@ -200,15 +200,35 @@ CATALOGUE: tuple[Endpoint, ...] = (
     Endpoint(("GET",), "/v1/shared-reports/{id}", query=REPORT, ranges=REPORT_RANGE_PAIR),
 )
 
-_BY_METHOD: dict[str, list[Endpoint]] = {}
-for _endpoint in CATALOGUE:
-    for _method in _endpoint.methods:
-        _BY_METHOD.setdefault(_method, []).append(_endpoint)
+def _shape(path: str) -> tuple[int, str]:
+    """Segment count and last segment: a parameter matches one whole segment, never a `/`."""
+    segments = path.split("/")
+    return len(segments), segments[-1]
+
+
+def _index(catalogue: tuple[Endpoint, ...]) -> dict[tuple[str, int, str | None], list[Endpoint]]:
+    """The endpoints a path can match, by method, segment count and literal last segment (None:
+    those whose last segment is a parameter), each list in catalogue order: the first match wins."""
+    found: dict[tuple[str, int, str | None], list[tuple[int, Endpoint]]] = {}
+    for order, endpoint in enumerate(catalogue):
+        count, last = _shape(endpoint.pattern)
+        for method in endpoint.methods:
+            found.setdefault((method, count, None if last.startswith("{") else last), []).append((order, endpoint))
+    for (method, count, last), listed in found.items():
+        if last is not None:
+            listed.extend(found.get((method, count, None), ()))
+            listed.sort(key=lambda item: item[0])
+    return {key: [endpoint for _, endpoint in listed] for key, listed in found.items()}
+
+
+_INDEX = _index(CATALOGUE)
 
 
 def find(method: str, api_path: str) -> Endpoint | None:
     """The endpoint a request is for; `api_path` starts at `/v1/` and has no query."""
-    for endpoint in _BY_METHOD.get(method.upper(), ()):
+    method = method.upper()
+    count, last = _shape(api_path[:-1] if api_path.endswith("/") else api_path)
+    for endpoint in _INDEX.get((method, count, last)) or _INDEX.get((method, count, None), ()):
         if endpoint.regex.fullmatch(api_path):
             return endpoint
     return None

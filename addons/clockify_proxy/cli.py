@@ -17,6 +17,7 @@ from mitmproxy.tools.dump import DumpMaster
 from mitmproxy.tools.main import run
 
 from . import ClockifyProxy, config
+from .dispatch import ClockifyAddonManager
 
 DEFAULT_LISTEN_HOST = "127.0.0.1"
 
@@ -40,6 +41,7 @@ class ClockifyDumpMaster(DumpMaster):
 
     def __init__(self, options, argv: list[str] = (), loop=None, with_termlog=True, with_dumper=True) -> None:
         master.Master.__init__(self, options, event_loop=loop, with_termlog=with_termlog)
+        self.addons.__class__ = ClockifyAddonManager  # the same manager (termlog is in it already), leaner dispatch
         self.addons.add(*addons.default_addons())
         # lazy: an upstream that cannot be reached becomes a 502 that explains itself, instead of a
         # connection the client sees closed without an answer (mitmproxy's eager default).

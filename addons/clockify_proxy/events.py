@@ -56,12 +56,15 @@ def record_change(flow: http.HTTPFlow, field: str, before, after, kind: str) -> 
 
 
 def record(flow: http.HTTPFlow, key: str, *items) -> None:
-    flow.metadata.setdefault(key, []).extend(items)
+    if items:  # a key is in the metadata only with something in it
+        flow.metadata.setdefault(key, []).extend(items)
 
 
 def header_text(items: list[str]) -> str:
     """Header-safe: printable ASCII, bounded length."""
-    text = re.sub(r"[^\x20-\x7e]", "?", "; ".join(items))
+    text = "; ".join(items)
+    if not (text.isascii() and text.isprintable()):
+        text = re.sub(r"[^\x20-\x7e]", "?", text)
     return text if len(text) <= MAX_HEADER_CHARS else text[: MAX_HEADER_CHARS - 3] + "..."
 
 
@@ -81,11 +84,11 @@ class ClockifyEvents:
             return
         meta = flow.metadata
         headers = flow.response.headers
-        if meta.get(CHANGES):
-            headers[FIXED_HEADER] = header_text([",".join(c["field"] for c in meta[CHANGES])])
-        if meta.get(WARNINGS):
+        if CHANGES in meta:
+            headers[FIXED_HEADER] = header_text([",".join([c["field"] for c in meta[CHANGES]])])
+        if WARNINGS in meta:
             headers[WARNING_HEADER] = ",".join(dict.fromkeys(meta[WARNINGS]))
-        if meta.get(NOTES):
+        if NOTES in meta:
             headers[NOTE_HEADER] = header_text(meta[NOTES])
         self._log(flow, status=flow.response.status_code)
 

@@ -6,7 +6,7 @@ Sources: ../shared/clockify/api-facts.md sections 1.1 and 7.1.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 CORE, REPORTS, PTO, AUDIT_LOG = "core", "reports", "pto", "auditlog"
@@ -49,8 +49,7 @@ def is_clockify_host(host: str, extra: frozenset[str] = frozenset()) -> bool:
     return host.endswith(".clockify.me") and host not in UI_HOSTS
 
 
-@dataclass(frozen=True)
-class ApiCall:
+class ApiCall(NamedTuple):
     """A request to Clockify's API, located independently of the host that carries it."""
 
     service: str

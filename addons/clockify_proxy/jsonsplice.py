@@ -97,30 +97,52 @@ def locate(text: str, values: Iterable[Path], objects: Iterable[Path] = ()) -> t
 
 def splice_unique(
     text: str,
-    replace: Mapping[Path, tuple[object, object]],
+    replace: Mapping[Path, tuple[str, object]],
     add: Mapping[Path, tuple[str, object]] = {},
 ) -> str | None:
-    """The fast path of `splice`: each old value is found by its own JSON text.
+    """The fast path of `splice`: each old string value is found by its own JSON text.
 
-    `replace` maps a path to (old value, new value). Applies only where every old value's text
-    occurs exactly once and members are added to the root object only; returns None otherwise.
-    The caller must check the result (a unique text could still sit elsewhere, e.g. as a key).
+    `replace` maps a path to (old value, new value). Applies only where every old value is a
+    string whose text occurs exactly once, and members are added to the root object only;
+    returns None otherwise.
+
+    In a text without backslashes (`is_plain`), the result is right by construction: each string
+    is written as its own characters, so the old value's text is there where the value is, and
+    found once, that is the value (a key or another value alike would make a second). With
+    backslashes the value may be written with escapes and its text found elsewhere: the caller
+    must check the result.
     """
     edits: list[tuple[int, int, str]] = []
     for old, new in replace.values():
-        token = json.dumps(old, ensure_ascii=False)
+        if not isinstance(old, str):  # a number's text may differ from how the client wrote it
+            return None
+        token = f'"{old}"' if _is_literal(old) else json.dumps(old, ensure_ascii=False)
         start = text.find(token)
         if start < 0 or text.find(token, start + 1) >= 0:
             return None
-        edits.append((start, start + len(token), json.dumps(new, ensure_ascii=False)))
+        edits.append((start, start + len(token), _dumps(new)))
     for path, (key, new) in add.items():
         body = text.strip()
         if path != () or not (body.startswith("{") and body.endswith("}")):
             return None
         close = len(text.rstrip()) - 1
-        member = f"{json.dumps(key)}:{json.dumps(new, ensure_ascii=False)}"
+        member = f"{_dumps(key)}:{_dumps(new)}"
         edits.append((close, close, "," + member if body[1:-1].strip() else member))
     return _apply(text, edits)
+
+
+def is_plain(text: str) -> bool:
+    """No escapes anywhere: what splice_unique returns for it needs no checking."""
+    return "\\" not in text
+
+
+def _is_literal(value: str) -> bool:
+    # JSON (ensure_ascii=False) escapes only quotes, backslashes and control characters.
+    return value.isprintable() and '"' not in value and "\\" not in value
+
+
+def _dumps(value) -> str:
+    return f'"{value}"' if isinstance(value, str) and _is_literal(value) else json.dumps(value, ensure_ascii=False)
 
 
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
@@ -151,7 +173,7 @@ def splice(
         if len(spans) != 1:
             raise SpliceError(f"{len(spans)} values at {path!r}")
         start, end = spans[0]
-        edits.append((start, end, json.dumps(new, ensure_ascii=False)))
+        edits.append((start, end, _dumps(new)))
     for path, (key, new) in add.items():
         spans = objects.get(path, [])
         if len(spans) != 1:

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlsplit
 
 from mitmproxy import ctx, exceptions, http
@@ -42,23 +41,23 @@ class ClockifyKeys:
                    if not credentials.is_loopback(h)]
         if not exposed:
             return
-        log = logging.getLogger(logs.LOGGER_NAME)
         where = ", ".join(exposed)
         settings = self.settings.current
         if "proxyauth" in ctx.options and ctx.options.proxyauth:
-            log.warning("listening on %s: clients must authenticate (proxyauth)", where)
+            logs.get().warning("listening.beyond_loopback", listen=where, message="clients must authenticate (proxyauth)")
         elif settings.allow_remote:
-            log.warning(
-                "listening on %s WITHOUT authentication (clockify_allow_remote=true): anyone who can reach "
-                "this address can use the proxy%s", where, " and its Clockify API key" if settings.keys else "",
+            logs.get().warning(
+                "listening.beyond_loopback", listen=where,
+                message="WITHOUT authentication (clockify_allow_remote=true): anyone who can reach this address can "
+                f"use the proxy{' and its Clockify API key' if settings.keys else ''}",
             )
         elif ctx.options.listen_host == "" and not settings.keys:
             # mitmproxy's own default (clockify-proxy itself defaults to 127.0.0.1): under
             # `mitmdump -s` the servers are up before a script loads, too late to change it.
-            log.warning(
-                "listening on %s, mitmproxy's default: pass --listen-host 127.0.0.1 to keep the proxy to "
-                "this machine (configuring an API key requires it, or proxyauth, or clockify_allow_remote=true)",
-                where,
+            logs.get().warning(
+                "listening.beyond_loopback", listen=where,
+                message="mitmproxy's default: pass --listen-host 127.0.0.1 to keep the proxy to this machine "
+                "(configuring an API key requires it, or proxyauth, or clockify_allow_remote=true)",
             )
         else:
             raise exceptions.OptionsError(

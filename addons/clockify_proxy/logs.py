@@ -1,7 +1,8 @@
-"""structlog set-up: one event per request the proxy changed or rejected.
+"""structlog set-up: one event per request the proxy changed or rejected, and start-up notices.
 
-Events go through the standard library to a handler of our own on stderr, with propagation
-off: mitmproxy's TermLog then neither prints them twice nor sees them as start-up errors.
+Events are rendered by structlog itself and written to stderr, without the standard library's
+logging: that path cost more than the whole time rewrite of a request (BENCHMARKS.md), and
+mitmproxy's own log handlers then neither print our events twice nor take them for its own.
 """
 
 from __future__ import annotations
@@ -11,14 +12,28 @@ import sys
 
 import structlog
 
-LOGGER_NAME = "clockify_proxy"
 SECRET_KEYS = frozenset({"x-api-key", "x-addon-token", "authorization", "api_key", "clockify_api_key", "proxy-authorization"})
-_HANDLER_MARK = "_clockify_proxy_handler"
 
 
 def redact(_, __, event: dict) -> dict:
     """Mask secrets wherever they appear by key, also in nested dicts and lists."""
-    return _redact(event)
+    return _redact(event) if _has_secret(event) else event
+
+
+_CONTAINERS = (dict, list, tuple)
+
+
+def _has_secret(value) -> bool:
+    # A read-only walk first: events almost never hold a secret, and rebuilding them costs.
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if (isinstance(key, str) and key.lower() in SECRET_KEYS) or (isinstance(item, _CONTAINERS) and _has_secret(item)):
+                return True
+    else:
+        for item in value:
+            if isinstance(item, _CONTAINERS) and _has_secret(item):
+                return True
+    return False
 
 
 def _redact(value):
@@ -29,44 +44,28 @@ def _redact(value):
     return value
 
 
-SHARED = [
-    structlog.stdlib.add_log_level,
-    structlog.processors.TimeStamper(fmt="iso", utc=True),
-    redact,
-]
+def build(log_format: str = "auto", stream=None) -> structlog.typing.FilteringBoundLogger:
+    """A logger writing one line per event to `stream` (stderr): JSON, or key=value on a terminal."""
+    stream = stream or sys.stderr
+    json_lines = log_format == "json" or (log_format == "auto" and not stream.isatty())
+    renderer = structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
+    processors = [
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact,
+        renderer,
+    ]
+    return structlog.make_filtering_bound_logger(logging.INFO)(structlog.WriteLogger(stream), processors, {})
+
+
+_logger = build()
 
 
 def setup(log_format: str = "auto", stream=None) -> None:
     """(Re)configure output; idempotent, since mitmproxy re-imports scripts on change."""
-    stream = stream or sys.stderr
-    json_lines = log_format == "json" or (log_format == "auto" and not stream.isatty())
-    renderer = structlog.processors.JSONRenderer() if json_lines else structlog.dev.ConsoleRenderer(colors=False)
-    logger = logging.getLogger(LOGGER_NAME)
-    for handler in [h for h in logger.handlers if getattr(h, _HANDLER_MARK, False)]:
-        logger.removeHandler(handler)
-    handler = logging.StreamHandler(stream)
-    setattr(handler, _HANDLER_MARK, True)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=SHARED,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
-        )
-    )
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    structlog.configure(
-        processors=[structlog.stdlib.filter_by_level, *SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
-    )
+    global _logger
+    _logger = build(log_format, stream)
 
 
-# One logger for the process: with cache_logger_on_first_use it is built once, not per event.
-# setup() only ever changes the handler's renderer, never structlog's processor chain.
-_LOGGER = structlog.get_logger(LOGGER_NAME)
-
-
-def get() -> structlog.stdlib.BoundLogger:
-    return _LOGGER
+def get() -> structlog.typing.FilteringBoundLogger:
+    return _logger

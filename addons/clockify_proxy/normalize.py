@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from functools import lru_cache
 from datetime import datetime, timedelta, tzinfo
 
@@ -36,8 +37,7 @@ class Zone:
     source: str  # "header", "option", ...
 
 
-@dataclass(frozen=True)
-class Edit:
+class Edit(NamedTuple):
     where: str  # "body", "query" or "form"
     path: tuple  # keys and array indices from the body's root; (name,) for query and form
     before: object  # None for a field the proxy added
@@ -51,8 +51,7 @@ class Edit:
         return label(self.where, self.path)
 
 
-@dataclass(frozen=True)
-class Rejection:
+class Rejection(NamedTuple):
     diagnosis: str  # stable slug, also sent as X-Clockify-Proxy-Diagnosis
     message: str
 
@@ -70,6 +69,9 @@ def label(where: str, path: tuple) -> str:
     for part in path:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
     return f"?{text}" if where == "query" else text
+
+
+_KIND_NAMES = {kind: kind.value for kind in Kind}  # Kind.value is a slow descriptor, read per field
 
 
 @lru_cache(maxsize=512)
@@ -91,8 +93,7 @@ def values_at(doc: object, path_tokens: tuple[str, ...], prefix: tuple = ()) -> 
         yield from values_at(doc[head], rest, prefix + (head,))
 
 
-@dataclass(frozen=True)
-class _Reading:
+class _Reading(NamedTuple):
     """One field as the proxy understood it."""
 
     sent: str
@@ -143,15 +144,6 @@ def _fold(meant: tv.Instant) -> str | None:
     return "ambiguous-local-time" if meant.note else None
 
 
-def _read(text: object, kind: Kind, zone: Zone, zulu_is_wall: bool = False) -> _Reading | None:
-    """How the field must be written; None where the proxy leaves it alone."""
-    if kind in (Kind.DATE, Kind.TIME_OF_DAY) or not isinstance(text, str):
-        return None
-    if kind is Kind.REPORT_RANGE:
-        return _read_report(text, zone, zulu_is_wall)
-    return _read_instant(text, kind, zone)
-
-
 def _report_zone(endpoint: Endpoint, doc: object, zone: Zone, plan: Plan) -> Zone | None:
     """The zone a report body is read in; adds the field to the plan when the body has none."""
     if endpoint.zone_field is None:
@@ -195,20 +187,27 @@ def plan_fields(
     (name,) to the value (a name that occurs twice is not given: it is left alone).
     """
     plan = Plan()
-    read_zone = zone
-    if where == "body":
-        read_zone = _report_zone(endpoint, values, zone, plan)
+    body = where == "body"
+    read_zone = _report_zone(endpoint, values, zone, plan) if body else zone
+    zulu_is_wall = report_zulu == "wall"
     readings: dict[tuple, _Reading] = {}
     for field_path, kind in rules.items():
-        if where == "body":
+        if kind is Kind.DATE or kind is Kind.TIME_OF_DAY or (kind is Kind.REPORT_RANGE and read_zone is None):
+            continue
+        if not body:
+            found = (((field_path,), values[(field_path,)]),) if (field_path,) in values else ()
+        elif "." in field_path or "[" in field_path:
             found = values_at(values, tokens(field_path))
-        else:
-            found = [((field_path,), values[(field_path,)])] if (field_path,) in values else []
+        else:  # a member of the top-level object: most fields of most requests
+            found = (((field_path,), values[field_path]),) if isinstance(values, dict) and field_path in values else ()
         for path, value in found:
-            if kind is Kind.REPORT_RANGE and read_zone is None:
+            if not isinstance(value, str):
                 continue
             try:
-                reading = _read(value, kind, read_zone, report_zulu == "wall")
+                if kind is Kind.REPORT_RANGE:
+                    reading = _read_report(value, read_zone, zulu_is_wall)
+                else:
+                    reading = _read_instant(value, kind, read_zone)
             except tv.NonexistentLocalTime as e:
                 plan.rejection = Rejection("nonexistent-local-time", f"{label(where, path)}: {e}")
                 return plan
@@ -223,26 +222,33 @@ def plan_fields(
             if reading.warning and reading.warning not in plan.warnings:
                 plan.warnings.append(reading.warning)
             if reading.after != reading.sent:
-                plan.edits.append(Edit(where, path, reading.sent, reading.after, reading.note, kind=kind.value))
+                plan.edits.append(Edit(where, path, reading.sent, reading.after, reading.note, kind=_KIND_NAMES[kind]))
     _check_ranges(endpoint, where, readings, read_zone, plan)
     if where == "body" and endpoint.starts_timer and plan.rejection is None:
         _check_timer(values, readings, now, plan)
     return plan
 
 
+@lru_cache(maxsize=256)
+def _range_keys(ranges: tuple[tuple[str, str], ...]) -> tuple[tuple[int, str, str], ...]:
+    """(depth, last key of the start field, last key of the end field) of each range."""
+    return tuple((len(tokens(start)), tokens(start)[-1], tokens(end)[-1]) for start, end in ranges)
+
+
 def _check_ranges(endpoint: Endpoint, where: str, readings: dict, zone: Zone | None, plan: Plan) -> None:
-    for start_field, end_field in endpoint.ranges:
-        start_tokens, end_tokens = tokens(start_field), tokens(end_field)
-        for path, start in readings.items():
-            if len(path) != len(start_tokens) or path[-1] != start_tokens[-1]:
-                continue
-            end = readings.get(path[:-1] + (end_tokens[-1],))
+    for depth, start_key, end_key in _range_keys(endpoint.ranges):
+        if depth == 1:
+            starts = [((start_key,), readings[(start_key,)])] if (start_key,) in readings else []
+        else:
+            starts = [(p, r) for p, r in readings.items() if len(p) == depth and p[-1] == start_key]
+        for path, start in starts:
+            end_path = path[:-1] + (end_key,)
+            end = readings.get(end_path)
             if end is None or start.point is None or end.point is None:
                 continue
             if start.point <= end.point:
                 _check_span(endpoint, where, end.point - start.point, plan)
                 continue
-            end_path = path[:-1] + (end_tokens[-1],)
             plan.rejection = Rejection(
                 "start-after-end",
                 f"Start datetime {start.after} is greater than end datetime {end.after}. "

@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import re
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 
 from mitmproxy import http
@@ -72,24 +73,31 @@ class ClockifyRateLimit:
             self.schedules = {k: s for k, s in self.schedules.items() if now - s.last_used < 60}
         return self.schedules.setdefault(key, Schedule(now))
 
-    async def request(self, flow: http.HTTPFlow) -> None:
+    # Both hooks return something to await only when there is a wait: mitmproxy (and ClockifyProxy)
+    # await what a hook returns, and most requests should not pay for a coroutine.
+
+    def request(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
         settings = self.settings.current
         if flow.response or flow.error or not flow.live or not is_clockify_flow(flow) or not settings.rate_limit:
-            return
+            return None
         now = time.monotonic()
         wait = self._schedule(bucket_key(flow), now).reserve(now, 1 / settings.rate_limit, settings.rate_max_wait)
         if wait is None:
             events.record(flow, events.WARNINGS, "rate-limit-wait-exceeded")
             events.record(flow, events.NOTES, f"sent without waiting: the next free slot was more than {settings.rate_max_wait:g} s away")
         elif wait > 0:
-            await asyncio.sleep(wait)
+            return asyncio.sleep(wait)
+        return None
 
-    async def response(self, flow: http.HTTPFlow) -> None:
-        settings = self.settings.current
+    def response(self, flow: http.HTTPFlow) -> Awaitable[None] | None:
         if not is_clockify_flow(flow) or flow.response is None or flow.response.status_code != 429:
-            return
+            return None
         if flow.request.method.upper() not in IDEMPOTENT or flow.request.raw_content is None:
-            return
+            return None
+        return self._retry(flow)
+
+    async def _retry(self, flow: http.HTTPFlow) -> None:
+        settings = self.settings.current
         for attempt in range(1, settings.rate_retries + 1):
             await asyncio.sleep(retry_delay(flow.response.headers.get("retry-after"), attempt, settings.rate_max_wait))
             try:

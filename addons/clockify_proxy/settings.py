@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -58,8 +57,9 @@ class ClockifySettings:
         self.current = build({name: getattr(ctx.options, name) for name in config.SPECS}, os.environ)
         logs.setup(self.current.log_format)
         if self.current.zone.source == "fallback":
-            logging.getLogger(logs.LOGGER_NAME).warning(
-                "clockify_timezone: the host's zone has no IANA name; naive times are read in UTC"
+            logs.get().warning(
+                "timezone.fallback", option="clockify_timezone",
+                message="the host's zone has no IANA name; naive times are read in UTC",
             )
 
 

@@ -7,7 +7,6 @@ They live under /__clockify-proxy/ on the proxy's own address, in every mode: in
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import threading
@@ -79,9 +78,9 @@ class ClockifyStatus:
             os.makedirs(folder, exist_ok=True)
             shutil.copyfile(source, os.path.join(folder, CA_CERT))
         except OSError as e:
-            logging.getLogger(logs.LOGGER_NAME).warning("clockify_ca_export_dir: cannot copy %s to %s: %s", source, folder, e.strerror)
+            logs.get().warning("ca.export_failed", option="clockify_ca_export_dir", source=source, folder=folder, error=e.strerror)
         else:
-            logging.getLogger(logs.LOGGER_NAME).info("CA certificate for clients: %s", os.path.join(folder, CA_CERT))
+            logs.get().info("ca.exported", path=os.path.join(folder, CA_CERT), message="CA certificate for clients")
 
     def requestheaders(self, flow: http.HTTPFlow) -> None:
         if flow.response or not flow.request.path.startswith(PREFIX):

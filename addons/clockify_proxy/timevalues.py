@@ -7,7 +7,7 @@ decided here on purpose rather than left to whatever the tz library does by defa
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import datetime, timedelta, timezone, tzinfo
 
 from dateutil import tz
@@ -15,6 +15,10 @@ from dateutil import tz
 from . import zones
 
 UTC = timezone.utc
+# Naive UTC <-> aware UTC by arithmetic: datetime.replace(tzinfo=...) costs several times more,
+# and every request with a time value goes through here.
+_UTC_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
 
 # ISO 8601 / RFC 3339 as clients really send it: `T` or a space between date and time,
 # optional seconds and fraction, `Z`, `±HH:MM`, `±HHMM` or `±HH`. A space before the offset
@@ -38,8 +42,15 @@ class NonexistentLocalTime(ValueError):
     """A wall-clock time that the zone skips (spring-forward gap)."""
 
 
-@dataclass(frozen=True, slots=True)
-class TimeText:
+# The form nearly every client sends (RFC 3339 with `Z` or `±HH:MM`), read by the C parser;
+# anything else, including what this form would accept but the C parser refuses, by _parse_any.
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):\d{2}:\d{2}(?:\.\d{1,6})?(?:Z|[+\-](?:[01]\d|2[0-3]):[0-5]\d)",
+    re.ASCII,
+)
+
+
+class TimeText(NamedTuple):
     """A date or date-time string, split into what the client wrote."""
 
     text: str
@@ -56,6 +67,32 @@ class TimeText:
 
 def parse(text: str) -> TimeText:
     """Split a date or date-time string; raise NotATime for anything else."""
+    if isinstance(text, str) and _RFC3339.fullmatch(text):
+        zulu = text[-1] == "Z"
+        written = text[:-1] if zulu else text[:-6]
+        try:
+            wall = datetime.fromisoformat(written)
+        except ValueError:  # e.g. February 30th: the full reading below says what is wrong
+            pass
+        else:
+            return TimeText(text, wall, written[20:], _ZERO if zulu else _offset(text[-6:]), False)
+    return _parse_any(text)
+
+
+_ZERO = timedelta(0)
+_OFFSETS: dict[str, timedelta] = {}  # "+02:00" -> 2 hours; at most 2 x 24 x 60 entries
+
+
+def _offset(suffix: str) -> timedelta:
+    offset = _OFFSETS.get(suffix)
+    if offset is None:
+        offset = timedelta(hours=int(suffix[1:3]), minutes=int(suffix[4:6]))
+        offset = _OFFSETS[suffix] = -offset if suffix[0] == "-" else offset
+    return offset
+
+
+def _parse_any(text: str) -> TimeText:
+    """Every form that _ISO describes, and the errors."""
     m = _ISO.fullmatch(text) if isinstance(text, str) else None
     if not m:
         raise NotATime(f"{text!r} is not an ISO 8601 date or date-time")
@@ -85,8 +122,7 @@ def parse(text: str) -> TimeText:
     return TimeText(text, wall, frac, offset, date_only=h is None, zone_name=zone_name)
 
 
-@dataclass(frozen=True, slots=True)
-class Instant:
+class Instant(NamedTuple):
     """The UTC instant a value stands for, and how it was read."""
 
     utc: datetime  # aware, UTC
@@ -102,7 +138,7 @@ def instant(value: TimeText, zone: tzinfo, zone_name: str) -> Instant:
     """
     if value.offset is not None:
         try:
-            return Instant((value.wall - value.offset).replace(tzinfo=UTC))
+            return Instant(_UTC_EPOCH + (value.wall - value.offset - _NAIVE_EPOCH))
         except OverflowError:
             raise NotATime(f"{value.text!r} is out of range") from None
     if value.zone_name:
@@ -132,8 +168,9 @@ def instant(value: TimeText, zone: tzinfo, zone_name: str) -> Instant:
 
 def format_utc(moment: datetime) -> str:
     """Clockify's instant form: `YYYY-MM-DDTHH:MM:SSZ`, second precision."""
-    m = moment.astimezone(UTC)
-    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return (moment - _UTC_EPOCH + _NAIVE_EPOCH).isoformat()[:19] + "Z"  # [:19]: no fraction
 
 
 def format_offset_time(moment: datetime) -> str:

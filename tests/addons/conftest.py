@@ -1,10 +1,19 @@
 import asyncio
+import io
+import json
+import sys
 
 import pytest
 from mitmproxy.addons.proxyauth import ProxyAuth
 from mitmproxy.test import taddons
 
-from clockify_proxy import make_addons
+from clockify_proxy import logs, make_addons
+
+
+def settle(pending):
+    """Await what a hook returned, as mitmproxy does (hooks return something only when there is a wait)."""
+    if pending is not None:
+        asyncio.run(pending)
 
 
 @pytest.fixture
@@ -20,6 +29,16 @@ def proxy(monkeypatch):
             def configure(self, **options):
                 tctx.configure(settings, **options)
 
+            def capture_events(self):
+                """From now on the JSON events go to a buffer (stderr, as far as the addons know); `logged()` parses them."""
+                self._log = io.StringIO()
+                monkeypatch.setattr(sys, "stderr", self._log)
+                logs.setup("json", self._log)
+
+            def logged(self, name=None):
+                found = [json.loads(line) for line in self._log.getvalue().splitlines()]
+                return [e for e in found if name is None or e["event"] == name]
+
             def send(self, flow, response=None):
                 """Run the request hooks in chain order; then, with a response, the response hooks."""
                 for addon in chain:
@@ -27,14 +46,13 @@ def proxy(monkeypatch):
                         addon.requestheaders(flow)
                 asyncio.run(times.request(flow))
                 content_type.request(flow)
-                asyncio.run(rate_limit.request(flow))
-                annotations.request(flow)
+                settle(rate_limit.request(flow))
                 if flow.response is None and response is not None:
                     flow.response = response
                     keys.responseheaders(flow)
                 if flow.response is not None:
-                    asyncio.run(rate_limit.response(flow))
-                    asyncio.run(annotations.response(flow))
+                    settle(rate_limit.response(flow))
+                    settle(annotations.response(flow))
                     events.response(flow)
                 return flow
 

@@ -129,11 +129,15 @@ def test_empty_key_in_the_environment_is_an_error(proxy, monkeypatch):
         proxy.configure(clockify_timezone="UTC")
 
 
-def test_listening_beyond_loopback_needs_auth_or_opt_in(proxy, caplog):
+def test_listening_beyond_loopback_needs_auth_or_opt_in(proxy):
     with pytest.raises(exceptions.OptionsError, match="proxyauth"):
         proxy.configure(listen_host="0.0.0.0")
+    proxy.capture_events()
     proxy.configure(listen_host="0.0.0.0", clockify_allow_remote="true")
     proxy.configure(listen_host="0.0.0.0", clockify_allow_remote="false", proxyauth="user:pass")
+    opted_in, authenticated = proxy.logged("listening.beyond_loopback")
+    assert opted_in["level"] == "warning" and "WITHOUT authentication" in opted_in["message"]
+    assert opted_in["listen"] == "0.0.0.0" and "proxyauth" in authenticated["message"]
 
 
 def test_mitmproxys_all_interfaces_default_is_refused_once_a_key_is_configured(proxy):

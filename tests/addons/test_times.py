@@ -2,7 +2,6 @@
 
 import gzip
 import json
-import logging
 
 import pytest
 from mitmproxy import http
@@ -62,17 +61,14 @@ def test_gzip_body_is_fixed_and_sent_gzip_again(proxy):
         ('{"start": "2024-05-01T09:00:00"}'.encode("utf-16"), {}, "not UTF-8"),
     ],
 )
-def test_unreadable_bodies_pass_unchanged_and_are_logged(proxy, caplog, body, headers, reason):
-    caplog.set_level(logging.INFO, logger="clockify_proxy")
-    logger = logging.getLogger("clockify_proxy")
-    logger.propagate = True  # let caplog see the events
-    try:
-        f = proxy.send(flow("POST", f"{CORE}/time-entries", body, headers), ok())
-    finally:
-        logger.propagate = False
+def test_unreadable_bodies_pass_unchanged_and_are_logged(proxy, body, headers, reason):
+    proxy.capture_events()
+    f = proxy.send(flow("POST", f"{CORE}/time-entries", body, headers), ok())
     assert f.request.raw_content == body
     assert f.response.status_code == 201
-    assert any("request.body_unchanged" in r.getMessage() and reason in r.getMessage() for r in caplog.records)
+    (event,) = proxy.logged()
+    assert event["event"] == "request.body_unchanged" and event["level"] == "warning"
+    assert reason in event["reason"]
 
 
 def test_value_that_is_not_a_time_is_left_alone_and_noted(proxy):
@@ -189,20 +185,13 @@ def test_report_zulu_wall_keeps_the_web_apps_wall_clock(proxy):
     assert json.loads(f.request.content) == {**body, "dateRangeStart": "2024-05-01T00:00:00.000", "dateRangeEnd": "2024-05-01T23:59:59.999"}
 
 
-def test_bulk_edit_of_many_entries_is_logged_in_one_bounded_event(proxy, caplog):
-    caplog.set_level(logging.INFO, logger="clockify_proxy")
-    logger = logging.getLogger("clockify_proxy")
-    logger.propagate = True
-    try:
-        body = [{"id": str(i), "start": "2024-05-01T09:00:00+02:00"} for i in range(300)]
-        f = proxy.send(flow("PUT", f"{CORE}/user/u1/time-entries", body), ok())
-    finally:
-        logger.propagate = False
+def test_bulk_edit_of_many_entries_is_logged_in_one_bounded_event(proxy):
+    proxy.capture_events()
+    body = [{"id": str(i), "start": "2024-05-01T09:00:00+02:00"} for i in range(300)]
+    f = proxy.send(flow("PUT", f"{CORE}/user/u1/time-entries", body), ok())
     assert all(item["start"] == "2024-05-01T07:00:00Z" for item in json.loads(f.request.content))
-    # caplog sees each record once per logger it is attached to: count distinct records.
-    records = {id(r): r for r in caplog.records}.values()
-    events = [r.msg for r in records if isinstance(r.msg, dict) and r.msg.get("event") == "request.fixed"]
-    assert len(events) == 1
+    events = proxy.logged()
+    assert [e["event"] for e in events] == ["request.fixed"]
     assert len(events[0]["changes"]) == 200 and events[0]["changes_not_shown"] == 100
     assert len(f.response.headers["X-Clockify-Proxy-Fixed"]) <= 2000
 

@@ -384,3 +384,21 @@ def test_catalogue_module_kinds():
     assert {k.value for k in Kind} == {
         "instant", "instant-seconds", "report-range", "calendar-day", "date", "time-of-day"
     }
+
+
+def test_find_picks_the_first_matching_endpoint_of_the_catalogue():
+    """The index behind find() gives what a scan of the whole catalogue, in order, gives."""
+
+    def scan(method, path):
+        return next((e for e in CATALOGUE if method in e.methods and e.regex.fullmatch(path)), None)
+
+    paths = set()
+    for endpoint in CATALOGUE:
+        concrete = re.sub(r"\{[^}]+\}", "x1", endpoint.pattern)
+        parent, _, last = concrete.rpartition("/")
+        paths.update({concrete, concrete + "/", concrete + "//", parent, f"{parent}/status", f"{concrete}/x2",
+                      concrete.replace("/v1/", "/v2/"), concrete.upper(), f"{parent}/{last}x"})
+    paths.update({"", "/", "/v1", "/v1/"})
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE", "get"):
+        for path in sorted(paths):
+            assert find(method, path) is scan(method.upper(), path), (method, path)

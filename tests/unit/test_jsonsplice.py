@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clockify_proxy.jsonsplice import SpliceError, locate, splice
+from clockify_proxy.jsonsplice import SpliceError, is_plain, locate, splice, splice_unique
 
 PROPERTY = settings(
     max_examples=250,
@@ -403,3 +403,41 @@ def test_replace_and_add_together(doc, how, data):
             target = target[part]
         target[key] = "added"
     assert json.loads(splice(text, replace, add)) == expected
+
+
+# Few characters, so that values, keys and the text between tokens often look alike.
+_tiny = st.text(st.sampled_from('a1:,]} "\\'), max_size=3)
+tiny_documents = st.recursive(
+    st.one_of(st.none(), st.integers(-9, 9), _tiny),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(_tiny, inner, max_size=4)),
+    max_leaves=20,
+)
+
+
+@settings(PROPERTY, max_examples=1500)
+@given(tiny_documents, serialisations, st.data())
+def test_fast_path_on_a_plain_text_is_right_or_declines(doc, how, data):
+    """splice_unique's result for a text without escapes is trusted unchecked by fix_json."""
+    text = json.dumps(doc, **how)
+    parsed = json.loads(text)
+    leaves = list(string_leaves(parsed))
+    chosen = data.draw(st.lists(st.sampled_from(leaves), unique=True, max_size=3) if leaves else st.just([]))
+    replace = {path: (get_at(parsed, path), data.draw(_tiny)) for path in chosen}
+    add = {(): ("added", data.draw(_tiny))} if isinstance(parsed, dict) and "added" not in parsed else {}
+    out = splice_unique(text, replace, add)
+    if out is None or not is_plain(text):
+        return
+    expected = copy.deepcopy(parsed)
+    for path, (_, new) in replace.items():
+        expected = set_at(expected, path, new)
+    if add:
+        expected["added"] = add[()][1]
+    assert json.loads(out) == expected
+    if not add:
+        assert_only_spans_changed(text, out, chosen)
+
+
+def get_at(doc, path):
+    for part in path:
+        doc = doc[part]
+    return doc
