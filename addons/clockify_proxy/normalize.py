@@ -112,12 +112,16 @@ def _read_instant(text: str, kind: Kind, zone: Zone) -> _Reading | None:
             return _Reading(text, text, None)
         day = value.wall
         return _Reading(text, f"{day.year:04d}-{day.month:02d}-{day.day:02d}T00:00:00Z", None)
-    meant = tv.instant(value, zone.tz, zone.name)
     keep = (
-        _RFC3339_UTC.fullmatch(text)
+        not value.offset  # zero or None: only `Z` and `+00:00` values can be kept as they are
+        and _RFC3339_UTC.fullmatch(text)
         and text[11:13] != "24"  # 24:00:00 is written as the next day's 00:00:00
         and not (kind is Kind.INSTANT_SECONDS and value.frac)
     )
+    if value.offset is not None:  # the instant it names, whatever the zone
+        utc, written = tv.offset_utc(value)
+        return _Reading(text, text if keep else written, utc)
+    meant = tv.instant(value, zone.tz, zone.name)
     return _Reading(text, text if keep else tv.format_utc(meant.utc), meant.utc, meant.note, _fold(meant))
 
 
@@ -146,8 +150,6 @@ def _fold(meant: tv.Instant) -> str | None:
 
 def _report_zone(endpoint: Endpoint, doc: object, zone: Zone, plan: Plan) -> Zone | None:
     """The zone a report body is read in; adds the field to the plan when the body has none."""
-    if endpoint.zone_field is None:
-        return zone
     *parent, key = tokens(endpoint.zone_field)
     containers = [c for _, c in values_at(doc, parent)]
     if len(containers) != 1 or not isinstance(containers[0], dict):
@@ -188,7 +190,7 @@ def plan_fields(
     """
     plan = Plan()
     body = where == "body"
-    read_zone = _report_zone(endpoint, values, zone, plan) if body else zone
+    read_zone = _report_zone(endpoint, values, zone, plan) if body and endpoint.zone_field is not None else zone
     zulu_is_wall = report_zulu == "wall"
     readings: dict[tuple, _Reading] = {}
     for field_path, kind in rules.items():
@@ -223,7 +225,8 @@ def plan_fields(
                 plan.warnings.append(reading.warning)
             if reading.after != reading.sent:
                 plan.edits.append(Edit(where, path, reading.sent, reading.after, reading.note, kind=_KIND_NAMES[kind]))
-    _check_ranges(endpoint, where, readings, read_zone, plan)
+    if endpoint.ranges and readings:
+        _check_ranges(endpoint, where, readings, read_zone, plan)
     if where == "body" and endpoint.starts_timer and plan.rejection is None:
         _check_timer(values, readings, now, plan)
     return plan

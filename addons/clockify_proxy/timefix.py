@@ -114,16 +114,21 @@ def fix_json(
     plan = plan_fields(endpoint, "body", endpoint.body, doc, zone, now, report_zulu)
     if not plan.edits or plan.rejection:
         return content, plan
-    add = {e.path[:-1]: (e.path[-1], e.after) for e in plan.edits if e.added}
+    replace, add = {}, {}
+    for e in plan.edits:
+        if e.added:
+            add[e.path[:-1]] = (e.path[-1], e.after)
+        else:
+            replace[e.path] = (e.before, e.after)
     # Fast path first (each old value found by its text). Where that is not right by
     # construction, the re-parse proves it: never forward a body that says something else.
-    new_text = jsonsplice.splice_unique(text, {e.path: (e.before, e.after) for e in plan.edits if not e.added}, add)
+    new_text = jsonsplice.splice_unique(text, replace, add)
     if new_text is not None and jsonsplice.is_plain(text):
         return new_text.encode("utf-8"), plan
     _apply(doc, plan.edits)
     if new_text is None or json.loads(new_text) != doc:
         try:
-            new_text = jsonsplice.splice(text, {e.path: e.after for e in plan.edits if not e.added}, add)
+            new_text = jsonsplice.splice(text, {path: after for path, (_, after) in replace.items()}, add)
         except jsonsplice.SpliceError as e:
             raise BodyUnchanged(f"body could not be edited safely ({e})") from None
         if json.loads(new_text) != doc:

@@ -137,10 +137,7 @@ def instant(value: TimeText, zone: tzinfo, zone_name: str) -> Instant:
     as the first occurrence (the earlier instant), and the note says so.
     """
     if value.offset is not None:
-        try:
-            return Instant(_UTC_EPOCH + (value.wall - value.offset - _NAIVE_EPOCH))
-        except OverflowError:
-            raise NotATime(f"{value.text!r} is out of range") from None
+        return Instant(offset_utc(value)[0])
     if value.zone_name:
         try:
             zone, zone_name = zones.zone(value.zone_name), value.zone_name
@@ -162,6 +159,15 @@ def instant(value: TimeText, zone: tzinfo, zone_name: str) -> Instant:
                 f"read as the first occurrence, {format_offset_time(local)}"
             )
         return Instant(local.astimezone(UTC), note)
+    except OverflowError:
+        raise NotATime(f"{value.text!r} is out of range") from None
+
+
+def offset_utc(value: TimeText) -> tuple[datetime, str]:
+    """The instant of a value with an offset, and its `format_utc` text: the path most values take."""
+    try:
+        naive = value.wall - value.offset
+        return _UTC_EPOCH + (naive - _NAIVE_EPOCH), naive.isoformat()[:19] + "Z"
     except OverflowError:
         raise NotATime(f"{value.text!r} is out of range") from None
 
