@@ -53,6 +53,8 @@ from dataclasses import dataclass, field
 
 ADDONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "addons")
 MITMDUMP_CODE = "from mitmproxy.tools.main import mitmdump; mitmdump()"
+# Bare mitmdump under clockify-proxy's event dispatch: the base that isolates the addons' own cost.
+LEAN_MITMDUMP = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lean_mitmdump.py")
 ZONE = "Europe/Brussels"
 
 TARGET_THROUGHPUT = 0.95  # clockify-proxy req/s >= 95% of bare mitmdump's
@@ -374,7 +376,8 @@ def proxy_command(kind: str, upstream_port: int, port: int, confdir: str, profil
             f.write(MITMDUMP_CODE.replace("; ", "\n") + "\n")
         head = [sys.executable, "-m", "cProfile", "-o", profile] + ([script] if kind == "bare" else ["-m", "clockify_proxy"])
     else:
-        head = [sys.executable, "-c", MITMDUMP_CODE] if kind == "bare" else [sys.executable, "-m", "clockify_proxy"]
+        head = {"bare": [sys.executable, "-c", MITMDUMP_CODE], "lean": [sys.executable, LEAN_MITMDUMP]}.get(
+            kind, [sys.executable, "-m", "clockify_proxy"])
     cmd = head + [
         "--mode", f"reverse:http://127.0.0.1:{upstream_port}",
         "--listen-host", "127.0.0.1", "--listen-port", str(port),
@@ -667,30 +670,38 @@ def summary(runs: list[Run], targets: list[str], concurrencies: list[int], procs
                   f"{fmt(row['cpu'], '>11.0f')} {row['errors']:>7} {fmt(ready, '>7.1f')} MB {fmt(hwm, '>7.1f')} MB")
     print()
     print("clockify-proxy against bare mitmdump (targets: >= 95% of its throughput, <= 0.2 ms added at p50):")
+    compare(table, runs, "bare", concurrencies, rounds)
+    if any(target == "lean" for target, _ in table):
+        print("clockify-proxy against lean mitmdump, the same event dispatch on both sides: what its addons cost "
+              "(the same targets, for reference):")
+        compare(table, runs, "lean", concurrencies, rounds)
+    print("  (the p50 target is read at c=1, where latency is not queueing; at c=20 the added p50 is mostly queueing "
+          "behind other requests' added CPU)")
+
+
+def compare(table: dict, runs: list[Run], base_name: str, concurrencies: list[int], rounds: int) -> None:
     for c in concurrencies:
-        bare, ours = table.get(("bare", c)), table.get(("clockify-proxy", c))
-        if not bare or not ours:
+        base, ours = table.get((base_name, c)), table.get(("clockify-proxy", c))
+        if not base or not ours:
             continue
-        share = ours["rps"] / bare["rps"] if bare["rps"] else float("nan")
-        added = ours["p50"] - bare["p50"]
-        added_cpu = ours["cpu"] - bare["cpu"]
+        share = ours["rps"] / base["rps"] if base["rps"] else float("nan")
+        added = ours["p50"] - base["p50"]
+        added_cpu = ours["cpu"] - base["cpu"]
         per_round = []
         for i in range(rounds):
-            b = [r for r in runs if r.target == "bare" and r.concurrency == c][i:i + 1]
+            b = [r for r in runs if r.target == base_name and r.concurrency == c][i:i + 1]
             o = [r for r in runs if r.target == "clockify-proxy" and r.concurrency == c][i:i + 1]
             if b and o and b[0].rps:
                 per_round.append(f"{o[0].rps / b[0].rps:.0%}")
         t_ok = share >= TARGET_THROUGHPUT
         l_ok = added <= TARGET_ADDED_P50_MS
-        best_share = ours["best"] / bare["best"] if bare["best"] else float("nan")
-        print(f"  c={c:<3} throughput {share:7.1%} of bare ({'MET' if t_ok else 'MISSED'}"
+        best_share = ours["best"] / base["best"] if base["best"] else float("nan")
+        print(f"  c={c:<3} throughput {share:7.1%} of {base_name} ({'MET' if t_ok else 'MISSED'}"
               f"{'' if t_ok else f' by {(TARGET_THROUGHPUT - share) * 100:.1f} points'}; per round: {', '.join(per_round)}; "
               f"best against best: {best_share:.0%})")
         print(f"        p50 added {added:+.3f} ms ({'MET' if l_ok else 'MISSED'}"
-              f"{'' if l_ok else f' by {added - TARGET_ADDED_P50_MS:.3f} ms'}), p99 added {ours['p99'] - bare['p99']:+.3f} ms, "
+              f"{'' if l_ok else f' by {added - TARGET_ADDED_P50_MS:.3f} ms'}), p99 added {ours['p99'] - base['p99']:+.3f} ms, "
               f"proxy CPU added {fmt(added_cpu, '+.0f')} us/request")
-    print("  (the p50 target is read at c=1, where latency is not queueing; at c=20 the added p50 is mostly queueing "
-          "behind other requests' added CPU)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -921,7 +932,9 @@ def main() -> None:
             return
         bare = start_proxy(procs, "bare", upstream.port, tmp, True, args.profile)
         ours = start_proxy(procs, "clockify", upstream.port, tmp, args.clockify_log == "file", args.profile)
-        print(f"bare mitmdump on :{bare.port} (pid {bare.pid}); clockify-proxy on :{ours.port} (pid {ours.pid})")
+        lean = None if args.profile else start_proxy(procs, "lean", upstream.port, tmp, True)
+        print(f"bare mitmdump on :{bare.port} (pid {bare.pid}); clockify-proxy on :{ours.port} (pid {ours.pid})"
+              + (f"; lean mitmdump on :{lean.port} (pid {lean.pid})" if lean else ""))
         print(f"  clockify-proxy: {' '.join(proxy_command('clockify', upstream.port, ours.port, 'TMP')[1:])}")
         print("sanity check through clockify-proxy, one request of each kind:")
         sanity_check(ours, build_mix(ours.port))
@@ -934,10 +947,11 @@ def main() -> None:
         print("'offsets left' = requests (warm-up included) that reached the upstream with a UTC offset still in them")
         concurrencies = [args.concurrency] + ([] if args.no_latency or args.concurrency == 1 else [1])
         runs: list[Run] = []
-        targets = {"bare": bare, "clockify-proxy": ours}
+        targets = {"bare": bare, "clockify-proxy": ours, **({"lean": lean} if lean else {})}
         for r in range(args.rounds):
             print(f"round {r + 1}/{args.rounds}:")
-            order = ["bare", "clockify-proxy"] if r % 2 == 0 else ["clockify-proxy", "bare"]
+            order = [t for t in ("bare", "lean", "clockify-proxy") if t in targets]
+            order = order if r % 2 == 0 else order[::-1]
             if not args.no_direct:
                 order = ["direct"] + order
             for target in order:
@@ -950,8 +964,8 @@ def main() -> None:
                                   check_fixes=target == "clockify-proxy", run_timeout=args.max_seconds)
                     runs.append(run)
                     print(run_line(run), flush=True)
-        names = (["direct"] if not args.no_direct else []) + ["bare", "clockify-proxy"]
-        summary(runs, names, concurrencies, {"direct": upstream, "bare": bare, "clockify-proxy": ours}, args.rounds)
+        names = (["direct"] if not args.no_direct else []) + list(targets)
+        summary(runs, names, concurrencies, {"direct": upstream, **targets}, args.rounds)
         if args.clockify_log == "file":
             log_report(ours)
         if args.profile:

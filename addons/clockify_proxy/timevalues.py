@@ -187,8 +187,7 @@ def format_offset_time(moment: datetime) -> str:
 
 def format_wall(moment: datetime, frac: str) -> str:
     """A wall clock without zone, keeping the fraction digits the client wrote."""
-    m = moment
-    text = f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}"
+    text = moment.isoformat()[:19]  # [:19]: the fraction is the client's digits, not microseconds
     return f"{text}.{frac}" if frac else text
 
 
