@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
-from functools import lru_cache
 from datetime import datetime, timedelta, tzinfo
+from functools import lru_cache
+from typing import NamedTuple
 
 from . import timevalues as tv
 from . import zones

@@ -115,3 +115,22 @@ def test_the_traceback_of_an_addon_error_starts_at_the_addon(caplog):
     (record,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
     tb = record.exc_info[2]
     assert tb.tb_frame.f_code.co_name == "request"
+
+
+def test_clockify_proxy_runs_under_the_lean_manager_with_every_addon_kept():
+    from mitmproxy.tools.dump import DumpMaster
+
+    from clockify_proxy import ClockifyProxy, cli
+
+    async def main():
+        ours = cli.ClockifyDumpMaster(options.Options(), with_termlog=True)
+        bare = DumpMaster(options.Options(), with_termlog=True)
+        try:
+            return ours.addons, [type(a) for a in ours.addons.chain], [type(a) for a in bare.addons.chain]
+        finally:
+            ours._legacy_log_events.uninstall()
+            bare._legacy_log_events.uninstall()
+
+    manager, ours, bare = asyncio.run(main())
+    assert isinstance(manager, ClockifyAddonManager)
+    assert [t for t in ours if t is not ClockifyProxy] == bare  # mitmdump's addons, termlog included, in order
