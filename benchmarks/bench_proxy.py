@@ -11,12 +11,14 @@ One run starts, side by side:
 - a fast asyncio HTTP/1.1 keep-alive upstream (its own subprocess, 127.0.0.1, ephemeral port) that answers
   every request with a small JSON body and counts requests that still carry a UTC offset;
 - bare mitmdump, no addons (reverse mode to the upstream, -q, flow_detail=0);
+- lean mitmdump (benchmarks/lean_mitmdump.py): the same under clockify-proxy's event dispatch, no addons, so
+  that the addons' own cost stays visible beside what the leaner dispatch saves;
 - clockify-proxy with the same flags plus clockify_timezone=Europe/Brussels, clockify_rate_limit=0 (the
   50 rps per workspace limiter would otherwise hold requests) and clockify_log_format=json, its stderr (one
   JSON event per fixed request) going to a file.
 
-Then, for each round, each target (direct to the upstream, bare, clockify-proxy; the proxies alternate order
-from round to round) gets a throughput run at concurrency C (keep-alive connections) and a latency run at
+Then, for each round, each target (direct to the upstream, bare, lean, clockify-proxy; the proxies reverse
+their order from round to round) gets a throughput run at concurrency C (keep-alive connections) and a latency run at
 concurrency 1, both with a warm-up first. The load client is asyncio on raw sockets, in this process.
 
 The request mix cycles through: time-entry creates with offsets (POST /api/v1/workspaces/W/time-entries),

@@ -65,6 +65,18 @@ class TimeText(NamedTuple):
         return self.text[-1] in "Zz"
 
 
+_ZERO = timedelta(0)
+_OFFSETS: dict[str, timedelta] = {}  # "+02:00" -> 2 hours; at most 2 x 24 x 60 entries
+
+
+def _offset(suffix: str) -> timedelta:
+    offset = _OFFSETS.get(suffix)
+    if offset is None:
+        offset = timedelta(hours=int(suffix[1:3]), minutes=int(suffix[4:6]))
+        offset = _OFFSETS[suffix] = -offset if suffix[0] == "-" else offset
+    return offset
+
+
 def parse(text: str) -> TimeText:
     """Split a date or date-time string; raise NotATime for anything else."""
     if isinstance(text, str) and _RFC3339.fullmatch(text):
@@ -77,18 +89,6 @@ def parse(text: str) -> TimeText:
         else:
             return TimeText(text, wall, written[20:], _ZERO if zulu else _offset(text[-6:]), False)
     return _parse_any(text)
-
-
-_ZERO = timedelta(0)
-_OFFSETS: dict[str, timedelta] = {}  # "+02:00" -> 2 hours; at most 2 x 24 x 60 entries
-
-
-def _offset(suffix: str) -> timedelta:
-    offset = _OFFSETS.get(suffix)
-    if offset is None:
-        offset = timedelta(hours=int(suffix[1:3]), minutes=int(suffix[4:6]))
-        offset = _OFFSETS[suffix] = -offset if suffix[0] == "-" else offset
-    return offset
 
 
 def _parse_any(text: str) -> TimeText:
