@@ -20,25 +20,21 @@ from mitmproxy.proxy.layers.http import _http1
 
 from . import credentials, events, jsonsplice, logs, resend
 from .diagnose import Diagnosis, Facts, diagnose
-from .keys import API_KEY_HEADER, INJECTED
+from .keys import API_KEY_HEADER, INJECTED, credential_headers
 from .events import API_PATH, CLOCKIFY_HOST, SERVICE, is_clockify_flow
 from .settings import ClockifySettings
 
 AMOUNT_SHOWN = "clockify.amount_shown"
 
-SECRET_HEADERS = ("x-api-key", "x-addon-token", "authorization", "proxy-authorization", "cookie", "x-marketplace-token")
 MAX_RECORD_BODY = 256 * 1024
 
 
 def sent_credentials(flow: http.HTTPFlow) -> list[str]:
     """The credentials the request left with: the client's own, and an injected key (dropped from the flow once sent)."""
-    headers = flow.request.headers
-    found = [name for name in ("x-api-key", "x-addon-token") if name in headers]
-    if flow.metadata.get(INJECTED) and "x-api-key" not in found:
-        found.append("x-api-key")
-    if headers.get("authorization", "").lower().startswith("bearer "):
-        found.append("bearer")
-    return found
+    present = credential_headers(flow.request.headers)
+    if flow.metadata.get(INJECTED):
+        present.setdefault("x-api-key", "")
+    return credentials.kinds_sent(present)
 
 
 def amount_shown(request: http.Request) -> str | None:
@@ -78,7 +74,7 @@ def hide_amounts(request: http.Request) -> bytes | None:
 
 def redacted_headers(headers: http.Headers) -> list[list[str]]:
     return [
-        [name, credentials.masked(value) if name.lower() in SECRET_HEADERS else value]
+        [name, credentials.masked(value) if name.lower() in credentials.SECRET_HEADERS else value]
         for name, value in headers.items(multi=True)
     ]
 

@@ -20,6 +20,11 @@ SCOPES_HELP = f"{GLOBAL}, {', '.join(REGIONS)}, {DEVELOPER} or a host name"
 KEY_MODES = ("add", "replace", "off")
 CURRENT_KEY_LENGTH = 48
 
+TOKEN_HEADERS = ("x-api-key", "x-addon-token")  # a request must carry exactly one of them
+CREDENTIAL_HEADERS = (*TOKEN_HEADERS, "authorization")
+# Headers whose values are secret: masked in support records, and wherever a log event names them.
+SECRET_HEADERS = (*CREDENTIAL_HEADERS, "proxy-authorization", "cookie", "x-marketplace-token")
+
 _KEY = re.compile(r"[\x21-\x7e]+")  # visible ASCII: anything else would break or split the header
 
 
@@ -123,14 +128,23 @@ class HeaderPlan:
     reason: str = ""  # for the log and the X-Clockify-Proxy-Fixed label
 
 
+def is_bearer(present: Mapping[str, str]) -> bool:
+    return present.get("authorization", "").lower().startswith("bearer ")
+
+
+def kinds_sent(present: Mapping[str, str]) -> list[str]:
+    """The credentials among `present`, as diagnoses name them: x-api-key, x-addon-token, bearer."""
+    return [name for name in TOKEN_HEADERS if name in present] + (["bearer"] if is_bearer(present) else [])
+
+
 def plan_headers(present: Mapping[str, str], mode: str) -> HeaderPlan:
-    """`present`: the request's credential headers, lower-case names (x-api-key, x-addon-token, authorization)."""
+    """`present`: the request's credential headers by lower-case name (CREDENTIAL_HEADERS)."""
     if mode == "off":
         return HeaderPlan()
-    bearer = present.get("authorization", "").lower().startswith("bearer ")
+    bearer = is_bearer(present)
     api_key, addon_token = "x-api-key" in present, "x-addon-token" in present
     if mode == "replace":
-        remove = tuple(n for n in ("x-api-key", "x-addon-token") if n in present) + (("authorization",) if bearer else ())
+        remove = tuple(n for n in TOKEN_HEADERS if n in present) + (("authorization",) if bearer else ())
         return HeaderPlan(True, remove, "replaced the client's credential" if remove else "added")
     if api_key or addon_token:
         return HeaderPlan()

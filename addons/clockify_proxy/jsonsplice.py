@@ -116,7 +116,7 @@ def splice_unique(
     for old, new in replace.values():
         if not isinstance(old, str):  # a number's text may differ from how the client wrote it
             return None
-        token = f'"{old}"' if _is_literal(old) else json.dumps(old, ensure_ascii=False)
+        token = _dumps(old)
         start = text.find(token)
         if start < 0 or text.find(token, start + 1) >= 0:
             return None

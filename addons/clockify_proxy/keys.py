@@ -28,6 +28,10 @@ def listen_hosts(modes, default_host: str) -> list[str]:
     return [mode_specs.ProxyMode.parse(m).listen_host(default_host) for m in modes]
 
 
+def credential_headers(headers: http.Headers) -> dict[str, str]:
+    return {name: headers[name] for name in credentials.CREDENTIAL_HEADERS if name in headers}
+
+
 class ClockifyKeys:
     def __init__(self, settings: ClockifySettings) -> None:
         self.settings = settings
@@ -75,8 +79,7 @@ class ClockifyKeys:
         if key is None:
             return
         headers = flow.request.headers
-        present = {name: headers[name] for name in ("x-api-key", "x-addon-token", "authorization") if name in headers}
-        plan = credentials.plan_headers(present, settings.key_mode)
+        plan = credentials.plan_headers(credential_headers(headers), settings.key_mode)
         if not plan.add_key:
             return
         if not self._safe_destination(flow):

@@ -12,7 +12,9 @@ import sys
 
 import structlog
 
-SECRET_KEYS = frozenset({"x-api-key", "x-addon-token", "authorization", "api_key", "clockify_api_key", "proxy-authorization"})
+from .credentials import SECRET_HEADERS
+
+SECRET_KEYS = frozenset({*SECRET_HEADERS, "api_key", "clockify_api_key"})
 
 
 def redact(_, __, event: dict) -> dict:

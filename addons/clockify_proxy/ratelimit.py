@@ -21,21 +21,20 @@ from dataclasses import dataclass, field
 
 from mitmproxy import http
 
-from . import events, resend
+from . import credentials, events, resend
 from .events import API_PATH, is_clockify_flow
 from .settings import ClockifySettings
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 FIRST_BACKOFF_SECONDS = 0.5
 _WORKSPACE = re.compile(r"^/v1/workspaces/([^/]+)")
-_CREDENTIAL_HEADERS = ("x-api-key", "x-addon-token")
 
 
 def bucket_key(flow: http.HTTPFlow) -> str:
     """Workspace and credential of a request; the credential only as a hash (never kept in clear)."""
     m = _WORKSPACE.match(flow.metadata.get(API_PATH, ""))
     workspace = m.group(1) if m else "-"
-    credential = next((flow.request.headers[h] for h in _CREDENTIAL_HEADERS if h in flow.request.headers), "")
+    credential = next((flow.request.headers[h] for h in credentials.TOKEN_HEADERS if h in flow.request.headers), "")
     return f"{workspace}:{hashlib.sha256(credential.encode()).hexdigest()[:16]}"
 
 
