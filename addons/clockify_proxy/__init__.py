@@ -18,41 +18,39 @@ class ClockifyProxy:
         self.concerns = make_addons()
         self._hooks = {name: [getattr(c, name) for c in self.concerns if hasattr(c, name)] for name in HOOKS}
 
+    def _each(self, name: str, *args) -> None:
+        for hook in self._hooks[name]:
+            hook(*args)
+
     def load(self, loader) -> None:
-        for hook in self._hooks["load"]:
-            hook(loader)
+        self._each("load", loader)
 
     def configure(self, updated: set[str]) -> None:
-        for hook in self._hooks["configure"]:
-            hook(updated)
+        self._each("configure", updated)
 
     def running(self) -> None:
-        for hook in self._hooks["running"]:
-            hook()
+        self._each("running")
 
     def tls_clienthello(self, data) -> None:
-        for hook in self._hooks["tls_clienthello"]:
-            hook(data)
+        self._each("tls_clienthello", data)
 
     def http_connect(self, flow) -> None:
-        for hook in self._hooks["http_connect"]:
-            hook(flow)
+        self._each("http_connect", flow)
 
     def requestheaders(self, flow) -> None:
-        for hook in self._hooks["requestheaders"]:
-            hook(flow)
+        self._each("requestheaders", flow)
 
+    # request and response loop here rather than through a helper coroutine: one fewer per flow.
     async def request(self, flow) -> None:
         if SERVICE in flow.metadata:
             for hook in self._hooks["request"]:
                 pending = hook(flow)
-                if pending is not None:
+                if pending is not None:  # hooks return something to await only when they wait
                     await pending
 
     def responseheaders(self, flow) -> None:
         if SERVICE in flow.metadata:
-            for hook in self._hooks["responseheaders"]:
-                hook(flow)
+            self._each("responseheaders", flow)
 
     async def response(self, flow) -> None:
         if SERVICE in flow.metadata:
@@ -62,12 +60,10 @@ class ClockifyProxy:
                     await pending
 
     def error(self, flow) -> None:
-        for hook in self._hooks["error"]:
-            hook(flow)
+        self._each("error", flow)
 
     def done(self) -> None:
-        for hook in self._hooks["done"]:
-            hook()
+        self._each("done")
 
 
 def make_addons() -> list:
