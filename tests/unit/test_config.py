@@ -226,3 +226,15 @@ def test_default_config_file_must_be_a_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     os.makedirs(config.DEFAULT_CONFIG_FILE)  # a directory of that name is not a config file
     assert config_file("", {}) == (None, "default")
+
+
+def test_the_example_config_file_shows_every_option_a_file_may_set_and_loads_uncommented(tmp_path):
+    example = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir, "config", "clockify-proxy.toml")
+    with open(example, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    settings = [line[2:] for line in lines if line.startswith("# clockify_")]
+    shown = [line.split("=", 1)[0].strip() for line in settings]
+    allowed = [s.name for s in config.OPTIONS if not s.secret and s.name != "clockify_config"]
+    assert sorted(shown) == sorted(allowed)
+    values = load_file(write(tmp_path, "\n".join(settings)))
+    assert sorted(values) == sorted(allowed)
